@@ -1,0 +1,3 @@
+"""Fixtures shared by every test: local servers that speak the real APIs."""
+
+pytest_plugins = ["tests.fixtures.aws"]
