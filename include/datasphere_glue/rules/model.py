@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
+import string
+from collections.abc import Iterable
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from include.datasphere_glue.model import ObjectType
 
 RULE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
 RuleName = Annotated[str, StringConstraints(pattern=RULE_NAME_PATTERN)]
+
+# Glue folds database names to lower case and Athena accepts only these characters in them.
+ENV_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+POOL_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,256}$"
+TEMPLATE_PLACEHOLDERS = ("env", "space")
 
 
 class Priority(StrEnum):
@@ -22,6 +33,16 @@ class Priority(StrEnum):
     MEDIUM = "MEDIUM"
     LOW = "LOW"
     MAINTENANCE = "MAINTENANCE"
+
+
+# Absolute priority weights of every task of a rule's DAG: the gaps leave room for levels in between.
+PRIORITY_WEIGHTS: dict[Priority, int] = {
+    Priority.CRITICAL: 1000,
+    Priority.HIGH: 800,
+    Priority.MEDIUM: 600,
+    Priority.LOW: 400,
+    Priority.MAINTENANCE: 200,
+}
 
 
 class Frequency(StrEnum):
@@ -54,14 +75,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
-_NAMED_FREQUENCIES = frozenset(f.value for f in Frequency)
+_NAMED_FREQUENCY_ORDER = tuple(f.value for f in Frequency)
+_NAMED_FREQUENCIES = frozenset(_NAMED_FREQUENCY_ORDER)
 _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
+# Name and numeric bounds of the five cron fields, in order.
+_CRON_FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+)
 
 
 def is_cron_expression(value: str) -> bool:
-    """Tell a five-field cron expression apart from a named frequency."""
+    """Tell a five-field cron expression apart from a named frequency.
+
+    :param value: a rule's ``frequency``.
+    """
     fields = value.split()
     return len(fields) == 5 and all(_CRON_FIELD.match(part) for part in fields)
+
+
+def _looks_like_cron(value: str) -> bool:
+    """Whether the author meant a cron expression, even a broken one."""
+    return len(value.split()) > 1 or value[:1].isdigit() or value[:1] in "*?"
 
 
 class Match(_Strict):
@@ -113,21 +151,44 @@ class TargetOverrides(_Strict):
     @field_validator("database_template")
     @classmethod
     def _known_placeholders(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        unknown = set(re.findall(r"{([^}]*)}", value)) - {"env", "space"}
-        if unknown:
-            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {{env}} and {{space}}")
+        if value is not None:
+            check_database_template(value)
         return value
+
+
+def check_database_template(template: str) -> None:
+    """Reject a database template with unknown placeholders or broken braces.
+
+    :param template: e.g. ``'{env}_{space}'``.
+    :raises PydanticCustomError: naming the bad placeholder and the nearest known one.
+    """
+    try:
+        placeholders = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as error:
+        raise PydanticCustomError(
+            "database_template", f"'{template}' is not a valid template: {error}"
+        ) from None
+    for name in placeholders:
+        if name not in TEMPLATE_PLACEHOLDERS:
+            raise PydanticCustomError(
+                "database_template",
+                f"unknown placeholder {{{name}}} in '{template}'; use {{env}} and {{space}}",
+                {"suggestion": nearest(f"{{{name}}}", [f"{{{known}}}" for known in TEMPLATE_PLACEHOLDERS])},
+            )
+    if "space" not in placeholders:
+        raise PydanticCustomError(
+            "database_template",
+            f"'{template}' lacks {{space}}: every space would write into one database",
+        )
 
 
 class Target(_Strict):
     """Where a rule writes, with every field resolved."""
 
-    database_template: str
-    table_prefix: str
-    region: str
-    catalog_id: str | None = None
+    database_template: str = Field(description="Glue database name template with {env} and {space}.")
+    table_prefix: str = Field(description="Prefix put before every Glue table name; may be empty.")
+    region: str = Field(description="AWS region of the Glue Data Catalog.")
+    catalog_id: str | None = Field(default=None, description="AWS account id owning the catalog, or None.")
 
 
 class JobOverrides(_Strict):
@@ -157,26 +218,54 @@ class JobOverrides(_Strict):
 
 
 class JobSettings(_Strict):
-    """How a rule's jobs run, with every field resolved."""
+    """How a rule's jobs run, with every field resolved; see JobOverrides for what each field means."""
 
-    batch_size: int
-    pool: str
-    pool_slots: int
-    retries: int
-    retry_delay_seconds: float
-    backoff_multiplier: float
-    max_retry_delay_seconds: float
-    execution_timeout_seconds: float
-    max_parallel_requests: int
+    batch_size: int = Field(description="Assets per sync job.")
+    pool: str = Field(description="Airflow pool of every task of the rule's DAG.")
+    pool_slots: int = Field(description="Pool slots one task occupies.")
+    retries: int = Field(description="Retries after a failed attempt.")
+    retry_delay_seconds: float = Field(description="Delay before the first retry, in seconds.")
+    backoff_multiplier: float = Field(description="Growth of the delay from one retry to the next.")
+    max_retry_delay_seconds: float = Field(description="Upper bound of any retry delay, in seconds.")
+    execution_timeout_seconds: float = Field(description="A job attempt running longer than this fails.")
+    max_parallel_requests: int = Field(description="Concurrent Datasphere and Glue calls inside one job.")
 
     @model_validator(mode="after")
     def _cap_not_below_first_delay(self) -> JobSettings:
         if self.max_retry_delay_seconds < self.retry_delay_seconds:
-            raise ValueError(
-                f"max_retry_delay_seconds ({self.max_retry_delay_seconds}) is below "
-                f"retry_delay_seconds ({self.retry_delay_seconds})"
+            raise PydanticCustomError(
+                "retry_delay_cap",
+                f"max_retry_delay_seconds ({self.max_retry_delay_seconds:g}) is below "
+                f"retry_delay_seconds ({self.retry_delay_seconds:g})",
+                {"field": "max_retry_delay_seconds"},
             )
         return self
+
+
+def retry_delays(job: JobSettings) -> list[float]:
+    """The shortest delay before each retry, as Airflow 3.3 computes it from the job settings.
+
+    Airflow waits ``retry_delay * multiplier ** (try - 1)`` rounded up, adds a deterministic jitter of
+    up to the same amount again when the multiplier is not 1, and caps the result at the maximum delay.
+
+    :param job: resolved job settings of a rule.
+    :return: one delay in seconds per retry, in order.
+    """
+    delays: list[float] = []
+    for try_number in range(1, job.retries + 1):
+        if job.backoff_multiplier == 1:
+            delay = job.retry_delay_seconds
+        else:
+            delay = max(1, math.ceil(job.retry_delay_seconds * job.backoff_multiplier ** (try_number - 1)))
+        delays.append(float(min(delay, job.max_retry_delay_seconds)))
+    return delays
+
+
+class PoolSpec(_Strict):
+    """An Airflow pool the rules use: it caps how many sync jobs call the APIs at once."""
+
+    slots: int = Field(ge=1, le=1024, description="Jobs (pool slots) the pool admits at once.")
+    description: str = Field(default="", description="What the pool is for, shown in the Airflow UI.")
 
 
 class Deletion(_Strict):
@@ -190,6 +279,12 @@ class Deletion(_Strict):
         description="A sync that would delete more than this share of the rule's owned tables deletes "
         "nothing and fails.",
     )
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _unquoted_off(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted `off` as False; the author meant the mode.
+        return DeletionMode.OFF if value is False else value
 
 
 class TypeMapping(_Strict):
@@ -213,7 +308,12 @@ class PriorityDefaults(_Strict):
 class Defaults(_Strict):
     """Settings every rule inherits; a priority's defaults override these and a rule overrides both."""
 
-    env: str = Field(default="dev", description="Environment name, put into Glue database names as {env}.")
+    env: str = Field(
+        default="dev",
+        pattern=ENV_NAME_PATTERN,
+        description="Environment name, put into Glue database names as {env}; the environment variable "
+        "DATASPHERE_GLUE_ENV overrides it when set.",
+    )
     target: TargetOverrides = Field(
         default_factory=lambda: TargetOverrides(
             database_template="{env}_{space}", table_prefix="", region="eu-central-1"
@@ -271,11 +371,16 @@ class SyncRule(_Strict):
     def _frequency_is_known(cls, value: str) -> str:
         if value in _NAMED_FREQUENCIES:
             return value
-        if is_cron_expression(value):
-            _check_cron(value)
+        if _looks_like_cron(value):
+            problem = _cron_problem(value)
+            if problem:
+                raise PydanticCustomError("frequency", problem)
             return value
-        raise ValueError(
-            f"'{value}' is neither one of {[f.value for f in Frequency]} nor a five-field cron expression"
+        raise PydanticCustomError(
+            "frequency",
+            f"'{value}' is neither a named frequency ({', '.join(_NAMED_FREQUENCY_ORDER)}) "
+            "nor a five-field cron expression",
+            {"suggestion": nearest(value, _NAMED_FREQUENCY_ORDER)},
         )
 
     @property
@@ -287,50 +392,94 @@ class SyncRule(_Strict):
             return None
 
 
-def _check_cron(expression: str) -> None:
-    """Reject a cron expression that parses into five fields but cannot fire."""
-    from croniter import croniter  # light, and only needed when a rule uses cron
+@lru_cache(maxsize=256)
+def _cron_problem(expression: str) -> str | None:
+    """Say what is wrong with a cron expression, or None when Airflow can schedule it."""
+    fields = expression.split()
+    if len(fields) != 5:
+        return (
+            f"cron expression '{expression}' has {len(fields)} fields; it needs five: "
+            "minute hour day-of-month month day-of-week"
+        )
+    for text, (field_name, low, high) in zip(fields, _CRON_FIELDS, strict=True):
+        for number in re.findall(r"(?<![/#\d])\d+", text):
+            if not low <= int(number) <= high:
+                return f"cron expression '{expression}': {field_name} {number} is out of range {low}-{high}"
+    # Airflow schedules cron through croniter; what it rejects must fail here, not at parse time.
+    from croniter import croniter
 
     if not croniter.is_valid(expression):
-        raise ValueError(f"'{expression}' is not a valid cron expression")
+        return f"'{expression}' is not a valid cron expression"
+    return None
+
+
+def nearest(value: str, choices: Iterable[object]) -> str | None:
+    """The choice closest to a misspelt value, ignoring case, or None when nothing is close.
+
+    :param value: what the author wrote.
+    :param choices: the valid keys or values.
+    """
+    by_folded = {str(choice).casefold(): str(choice) for choice in choices}
+    close = difflib.get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return by_folded[close[0]] if close else None
 
 
 class RulesFile(_Strict):
-    """One YAML file of rules, optionally with defaults (only one file may carry defaults)."""
+    """One YAML file of rules, optionally with defaults and pools (only one file may carry them)."""
 
     defaults: Defaults | None = Field(default=None, description="Settings every rule inherits.")
+    pools: dict[Annotated[str, StringConstraints(pattern=POOL_NAME_PATTERN)], PoolSpec] = Field(
+        default_factory=dict,
+        description="Airflow pools the rules may name, by pool name; airflow_settings.yaml creates them.",
+    )
     rules: list[dict[str, Any]] = Field(
-        default_factory=list, description="The rules; each is validated on its own so one bad rule "
-        "never hides the others."
+        default_factory=list,
+        description="The rules; each is validated on its own so one bad rule never hides the others.",
     )
 
 
 class ResolvedRule(_Strict):
     """A rule with its defaults applied: what the compiler and the engine work from."""
 
-    rule: SyncRule
-    env: str
-    target: Target
-    job: JobSettings
-    decimal_without_precision: DecimalPolicy
-    type_overrides: dict[str, str]
+    rule: SyncRule = Field(description="The rule as written.")
+    env: str = Field(description="Environment name for {env} in database templates.")
+    target: Target = Field(description="Where the rule writes.")
+    job: JobSettings = Field(description="How the rule's jobs run.")
+    decimal_without_precision: DecimalPolicy = Field(description="Glue type for decimals without precision.")
+    type_overrides: dict[str, str] = Field(description="Source type to Glue type, over the default mapping.")
     source_file: str = Field(description="Rules file the rule came from, relative to the rules folder.")
     source_line: int = Field(description="Line of the rule in that file.")
 
     @property
     def name(self) -> str:
+        """The rule's unique name."""
         return self.rule.name
 
+    @property
+    def priority_weight(self) -> int:
+        """Absolute Airflow priority weight of the rule's tasks."""
+        return PRIORITY_WEIGHTS[self.rule.priority]
 
-def resolve(rule: SyncRule, defaults: Defaults, source_file: str, source_line: int) -> ResolvedRule:
-    """Apply global, then per-priority defaults under a rule's own settings."""
+
+def resolve(
+    rule: SyncRule, defaults: Defaults, source_file: str, source_line: int, *, env: str | None = None
+) -> ResolvedRule:
+    """Apply global, then per-priority defaults under a rule's own settings.
+
+    :param rule: the validated rule.
+    :param defaults: global and per-priority defaults.
+    :param source_file: rules file of the rule, relative to the rules folder.
+    :param source_line: line of the rule in that file.
+    :param env: environment name overriding ``defaults.env`` (the loader passes DATASPHERE_GLUE_ENV).
+    :raises pydantic.ValidationError: when the layered job settings or target are inconsistent.
+    """
     priority_job = defaults.priorities.get(rule.priority, PriorityDefaults()).job
     job = _layer(defaults.job, priority_job, rule.job)
     target = _layer(defaults.target, rule.target)
     type_overrides = {**defaults.type_mapping.overrides, **rule.type_mapping.overrides}
     return ResolvedRule(
         rule=rule,
-        env=defaults.env,
+        env=env or defaults.env,
         target=Target.model_validate(target),
         job=JobSettings.model_validate(job),
         decimal_without_precision=(
@@ -348,7 +497,8 @@ def _layer(*layers: BaseModel) -> dict[str, Any]:
     """Merge override models; a later layer's set fields win over an earlier one's."""
     merged: dict[str, Any] = {}
     for layer in layers:
-        merged.update({k: v for k, v in layer.model_dump().items() if v is not None})
+        # Shallow on purpose: override models hold only scalars, so no dump is needed.
+        merged.update({k: v for k, v in layer.__dict__.items() if v is not None})
     return merged
 
 
