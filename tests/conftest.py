@@ -1,3 +1,3 @@
 """Fixtures shared by every test: local servers that speak the real APIs."""
 
-pytest_plugins = ["tests.fixtures.aws"]
+pytest_plugins = ["tests.fixtures.aws", "tests.fixtures.datasphere"]
