@@ -1,0 +1,1 @@
+"""Tests of the Glue side: type mapping, naming, desired tables, catalog access."""
