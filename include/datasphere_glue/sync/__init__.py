@@ -1,0 +1,1 @@
+"""Sync of one rule: plan against Glue, apply, and report."""
