@@ -35,6 +35,7 @@ class Job:
     label: str | None = None
     report: dict[str, Any] | None = None
     report_key: str = "return_value"
+    """Jobs push ``report`` before failing and return it on success; finalize returns it."""
 
 
 @dataclass
@@ -96,6 +97,8 @@ def add_rule(
 def add_runs(session: Session, dag_id: str, runs: Iterable[Run]) -> None:
     """Insert runs with their task instances and report XComs."""
     runs = list(runs)
+    if not runs:
+        return
     session.execute(
         DagRun.__table__.insert(),
         [
@@ -174,17 +177,23 @@ def summary(
     deleted: int = 0,
     skipped: int = 0,
     failed: int = 0,
-    errors: Any = None,
+    errors: dict[str, str] | None = None,
     duration: float = 60.0,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
-    """A report summary shaped like ``SyncReport.summary()``."""
-    return {
-        "created": created,
-        "updated": updated,
-        "unchanged": unchanged,
-        "deleted": deleted,
-        "skipped": skipped,
-        "failed": failed,
-        "errors": errors or {},
-        "duration_seconds": duration,
-    }
+    """A report summary made by the sync engine's own ``SyncReport.summary()``."""
+    from include.datasphere_glue.sync.report import SyncReport
+
+    report = SyncReport(
+        rule="seeded",
+        dry_run=dry_run,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        deleted=deleted,
+        skipped=skipped,
+        failed=failed,
+        errors=dict(errors or {}),
+        duration_seconds=duration,
+    )
+    return report.summary()

@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 SYNC_DAG_PREFIX = "datasphere_sync__"
 JOB_TASK_PREFIX = "sync_stage_"
 FINALIZE_TASK = "finalize"
-REPORT_KEYS = ("return_value", "sync_report")
-"""XCom keys that may carry a job's report; ``sync_report`` is pushed by a job before it fails."""
+REPORT_KEYS = ("report", "return_value")
+"""XCom keys that may carry a job's report; ``report`` is pushed by a job before it fails."""
 
 OUTCOMES = ("created", "updated", "unchanged", "deleted", "skipped", "failed")
 SYNCED_OUTCOMES = ("created", "updated", "unchanged", "deleted")
@@ -495,7 +495,7 @@ def recent_failures(
 def _reports_of(
     session: Session, keys: list[tuple[str, str, str, int]]
 ) -> dict[tuple[str, str, str, int], Any]:
-    """Fetch the report XComs of a few task instances (``sync_report`` wins over ``return_value``)."""
+    """Fetch the report XComs of a few task instances (``report`` wins over ``return_value``)."""
     if not keys:
         return {}
     found: dict[tuple[str, str, str, int], Any] = {}
@@ -522,7 +522,7 @@ def _reports_of(
             ),
             XComModel.key.in_(REPORT_KEYS),
         )
-        .order_by(XComModel.key)  # "return_value" sorts before "sync_report", which then overwrites it
+        .order_by(XComModel.key.desc())  # "report" comes last and wins: jobs push it before failing
     )
     for dag_id, run_id, task_id, map_index, _key, value in rows:
         found[dag_id, run_id, task_id, map_index] = value
@@ -540,11 +540,13 @@ def _ti_of_run() -> ColumnElement[bool]:
 
 
 def _final_report() -> tuple[ColumnElement[bool], ...]:
-    """Select the run's final report: finalize's unmapped return value."""
+    """Select the run's final report (finalize's return value), leaving dry runs out: nothing was synced."""
+    dry_run = XComModel.value["dry_run"].as_boolean()
     return (
         XComModel.task_id == FINALIZE_TASK,
         XComModel.key == "return_value",
         XComModel.map_index == -1,
+        or_(dry_run.is_(None), dry_run.is_not(True)),
     )
 
 
