@@ -1,0 +1,1 @@
+"""Scripts that print performance figures; run them by hand, never as tests."""
