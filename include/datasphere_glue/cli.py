@@ -50,6 +50,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     :param out: where to print; standard output when None.
     """
     args = _parser().parse_args(argv)
+    if not args.verbose:
+        # Airflow reads its log level when first imported (by the hooks); a terminal wants the report only.
+        os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -416,7 +416,7 @@ class _Loading:
             )
 
     def _check_pools(self, defaults: Defaults) -> None:
-        declared = ", ".join(self.pools) or "none"
+        declared = ", ".join(sorted(self.pools)) or "none"
         for candidate in self._alive():
             assert candidate.resolved is not None and candidate.rule is not None
             job = candidate.resolved.job

@@ -299,6 +299,21 @@ class TypeMapping(_Strict):
     )
 
 
+# What a rule gets for any job or target field that no defaults file, priority or rule sets.
+BUILTIN_JOB = JobOverrides(
+    batch_size=50,
+    pool="datasphere_sync",
+    pool_slots=1,
+    retries=3,
+    retry_delay_seconds=60,
+    backoff_multiplier=2.0,
+    max_retry_delay_seconds=1800,
+    execution_timeout_seconds=3600,
+    max_parallel_requests=8,
+)
+BUILTIN_TARGET = TargetOverrides(database_template="{env}_{space}", table_prefix="", region="eu-central-1")
+
+
 class PriorityDefaults(_Strict):
     """Defaults that apply to every rule of one priority."""
 
@@ -315,24 +330,14 @@ class Defaults(_Strict):
         "DATASPHERE_GLUE_ENV overrides it when set.",
     )
     target: TargetOverrides = Field(
-        default_factory=lambda: TargetOverrides(
-            database_template="{env}_{space}", table_prefix="", region="eu-central-1"
-        ),
-        description="Where rules write unless they say otherwise.",
+        default_factory=lambda: BUILTIN_TARGET,
+        description="Where rules write unless they say otherwise; fields left out keep the built-in "
+        "values ({env}_{space}, no prefix, eu-central-1).",
     )
     job: JobOverrides = Field(
-        default_factory=lambda: JobOverrides(
-            batch_size=50,
-            pool="datasphere_sync",
-            pool_slots=1,
-            retries=3,
-            retry_delay_seconds=60,
-            backoff_multiplier=2.0,
-            max_retry_delay_seconds=1800,
-            execution_timeout_seconds=3600,
-            max_parallel_requests=8,
-        ),
-        description="Job settings every rule starts from.",
+        default_factory=lambda: BUILTIN_JOB,
+        description="Job settings every rule starts from; fields left out keep the built-in values "
+        "(BUILTIN_JOB).",
     )
     priorities: dict[Priority, PriorityDefaults] = Field(
         default_factory=dict, description="Per-priority job defaults, keyed by priority name."
@@ -464,7 +469,7 @@ class ResolvedRule(_Strict):
 def resolve(
     rule: SyncRule, defaults: Defaults, source_file: str, source_line: int, *, env: str | None = None
 ) -> ResolvedRule:
-    """Apply global, then per-priority defaults under a rule's own settings.
+    """Apply the built-in values, then global, then per-priority defaults under a rule's own settings.
 
     :param rule: the validated rule.
     :param defaults: global and per-priority defaults.
@@ -474,8 +479,8 @@ def resolve(
     :raises pydantic.ValidationError: when the layered job settings or target are inconsistent.
     """
     priority_job = defaults.priorities.get(rule.priority, PriorityDefaults()).job
-    job = _layer(defaults.job, priority_job, rule.job)
-    target = _layer(defaults.target, rule.target)
+    job = _layer(BUILTIN_JOB, defaults.job, priority_job, rule.job)
+    target = _layer(BUILTIN_TARGET, defaults.target, rule.target)
     type_overrides = {**defaults.type_mapping.overrides, **rule.type_mapping.overrides}
     return ResolvedRule(
         rule=rule,

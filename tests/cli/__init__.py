@@ -1,0 +1,1 @@
+"""Tests of the command line: lint, plan and sync."""

@@ -1,0 +1,1 @@
+"""Tests of the sync rules: loading, validation errors, defaults and the shipped rules."""
