@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from include.datasphere_glue.glue.types import (
@@ -9,6 +11,7 @@ from include.datasphere_glue.glue.types import (
     TypeOverrideError,
     hive_type_problem,
     map_column_type,
+    type_table_markdown,
     validate_overrides,
 )
 from include.datasphere_glue.model import SourceColumn
@@ -145,3 +148,9 @@ def test_every_row_of_the_table_produces_a_valid_hive_type() -> None:
         for source_type in row.source_types:
             column = col(source_type.rstrip("*"), length=20, precision=10, scale=2)
             assert hive_type_problem(map_column_type(column, DOUBLE).glue_type) is None, source_type
+
+
+def test_the_documented_table_is_the_table_in_the_code() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "type-mapping.md").read_text(encoding="utf-8")
+    documented = doc.split("<!-- type-table:start -->\n", 1)[1].split("<!-- type-table:end -->", 1)[0]
+    assert documented == type_table_markdown(), "regenerate docs/type-mapping.md from type_table_markdown()"

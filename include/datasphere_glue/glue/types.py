@@ -75,8 +75,8 @@ TYPE_TABLE: tuple[TypeRow, ...] = (
     TypeRow(
         ("cds.DecimalFloat", "hana.SMALLDECIMAL"),
         Conversion.DECIMAL_POLICY,
-        "decimal policy",
-        "floating decimals have no fixed scale: the rule's decimal policy",
+        "double | decimal(38,10) | string",
+        "floating decimals have no fixed scale: the rule's decimal policy (default double)",
     ),
     TypeRow(("cds.Double", "hana.DOUBLE", "Edm.Double", "hana.FLOAT"), Conversion.FIXED, "double"),
     TypeRow(("hana.REAL", "Edm.Single"), Conversion.FIXED, "float"),
@@ -305,3 +305,13 @@ def _decimal(column: SourceColumn, decimal_policy: DecimalPolicy) -> MappedType:
             f"(precision at most {HIVE_DECIMAL_MAX_PRECISION}): mapped to {decimal_policy.value}",
         )
     return MappedType(f"decimal({precision},{scale})")
+
+
+def type_table_markdown() -> str:
+    """Render the type table as the Markdown table the README and docs/type-mapping.md show."""
+    lines = ["| Datasphere type | Glue type | why |", "|---|---|---|"]
+    for row in TYPE_TABLE:
+        sources = ", ".join(f"`{name}`" for name in row.source_types)
+        lines.append(f"| {sources} | `{row.glue_type}` | {row.why} |")
+    lines.append(f"| anything else, or no type | `{FALLBACK_TYPE}` | reported as a note in the sync report |")
+    return "\n".join(lines) + "\n"
