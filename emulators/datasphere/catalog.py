@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +35,12 @@ class CatalogError(ValueError):
     """A catalog file or admin request that does not describe a valid catalog."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Asset:
-    """One repository object of a space: its type, whether it is exposed, and its CSN definition."""
+    """One repository object of a space: its type, whether it is exposed, and its CSN definition.
+
+    Assets are replaced, never changed in place, so catalogs can share them (see :meth:`Catalog.copy`).
+    """
 
     name: str
     object_type: str
@@ -112,7 +114,9 @@ class Catalog:
             yield from space.assets.values()
 
     def copy(self) -> Catalog:
-        return copy.deepcopy(self)
+        """A catalog whose spaces and asset tables can change without touching this one."""
+        spaces = {name: replace(space, assets=dict(space.assets)) for name, space in self.spaces.items()}
+        return Catalog(spaces=spaces, spaces_as_array=self.spaces_as_array)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -142,6 +142,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     """Answers one connection's requests (HTTP/1.1 keep-alive, so clients can pool connections)."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes; with Nagle on, keep-alive clients stall on delayed ACKs.
+    disable_nagle_algorithm = True
     server: EmulatorServer
     server_version = "DatasphereEmulator/1"
 
