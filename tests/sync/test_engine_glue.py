@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from include.datasphere_glue.glue.catalog import GlueCatalog
+from include.datasphere_glue.glue.catalog import GlueCallFailed, GlueCatalog
 from include.datasphere_glue.glue.tables import FINGERPRINT_KEY, LINEAGE_KEY
 from include.datasphere_glue.glue.types import TypeOverrideError
 from include.datasphere_glue.model import FlowLineage, ObjectType, SourceColumn
@@ -219,3 +219,20 @@ class TestLineage:
         source.flows.clear()
         engine_for(source, glue, **flows_rule).sync_all()
         assert LINEAGE_KEY not in glue.get_table(DatabaseName="dev_sales", Name="t1")["Table"]["Parameters"]
+
+
+class UnreadableDatabase(GlueCatalog):
+    """Glue that refuses to read one database, as an IAM policy scoped to other databases would."""
+
+    def get_tables(self, database: str) -> dict[str, dict[str, Any]] | None:
+        if database == "dev_hr":
+            raise GlueCallFailed("GetTables", "AccessDeniedException", "not allowed on dev_hr")
+        return super().get_tables(database)
+
+
+def test_a_database_glue_refuses_fails_its_assets_only(glue: Any) -> None:
+    source = sales_source(2)
+    source.add(make_asset("EMPLOYEES", space="HR", object_type=ObjectType.LOCAL_TABLE))
+    report = SyncEngine(source, UnreadableDatabase(glue), make_rule()).sync_all()
+    assert "AccessDeniedException" in report.errors["HR/EMPLOYEES"]
+    assert report.failed == 1 and report.created == 4

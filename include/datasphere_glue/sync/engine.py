@@ -33,7 +33,13 @@ from include.datasphere_glue.glue.types import validate_overrides
 from include.datasphere_glue.model import AssetRef, FlowLineage, ObjectType, SourceAsset
 from include.datasphere_glue.rules.model import SYNCABLE_TYPES, DeletionMode, ResolvedRule
 from include.datasphere_glue.sync.applier import apply_action
-from include.datasphere_glue.sync.planner import ActionKind, find_collisions, is_owned, plan_table
+from include.datasphere_glue.sync.planner import (
+    ActionKind,
+    TableAction,
+    find_collisions,
+    is_owned,
+    plan_table,
+)
 from include.datasphere_glue.sync.report import SyncReport
 
 log = logging.getLogger(__name__)
@@ -308,25 +314,20 @@ class SyncEngine:
         """Sync batches together: reads and writes share one pool, so a slow asset never idles the rest."""
         report = SyncReport(rule=self.rule.name, dry_run=dry_run)
         with self._measured(report, "sync"), ThreadPoolExecutor(max_workers=self.max_workers) as pool:
-            reads: dict[Future[DesiredTable], AssetRef] = {}
-            for batch in batches:
-                for ref in self._batch_refs(batch, report):
-                    reads[pool.submit(self._read_and_map, ref)] = ref
-            databases = sorted({database_name(self.rule, batch["space"]) for batch in batches})
-            spaces_by_db = {database_name(self.rule, b["space"]): b["space"] for b in batches}
-            current = {
-                db: self._current_tables(db, spaces_by_db[db], report, dry_run=dry_run) for db in databases
+            reads = {
+                pool.submit(self._read_and_map, ref): ref
+                for batch in batches
+                for ref in self._batch_refs(batch, report)
             }
+            # Glue is read while Datasphere answers the first reads.
+            with self._timed(report, "glue_read"):
+                current = self._databases({b["space"] for b in batches}, report, dry_run=dry_run)
             writes = []
             for future in as_completed(reads):
-                ref = reads.pop(future)
-                desired = self._desired_or_fail(future, ref, report)
-                if desired is None:
+                desired = self._desired_or_fail(future, reads[future], report)
+                action = desired and self._plan(desired, current, report, full_refresh=full_refresh)
+                if not action:
                     continue
-                report.notes.extend(desired.notes)
-                action = plan_table(
-                    desired, current[desired.database].get(desired.name), full_refresh=full_refresh
-                )
                 if action.kind in (ActionKind.CREATE, ActionKind.UPDATE) and not dry_run:
                     writes.append(pool.submit(apply_action, action, self.glue, report))
                 else:
@@ -344,6 +345,37 @@ class SyncEngine:
             report.duration_seconds,
         )
         return report
+
+    def _databases(
+        self, spaces: Collection[str], report: SyncReport, *, dry_run: bool
+    ) -> dict[str, dict[str, dict[str, Any]] | str]:
+        """Current tables per database, or why the database could not be read."""
+        current: dict[str, dict[str, dict[str, Any]] | str] = {}
+        for space in sorted(spaces):
+            database = database_name(self.rule, space)
+            if database in current:
+                continue
+            try:
+                current[database] = self._current_tables(database, space, report, dry_run=dry_run)
+            except GlueCallFailed as error:
+                log.error("Glue database %s could not be read: %s", database, error)
+                current[database] = f"Glue database {database} could not be read or created: {error}"
+        return current
+
+    def _plan(
+        self,
+        desired: DesiredTable,
+        current: Mapping[str, dict[str, dict[str, Any]] | str],
+        report: SyncReport,
+        *,
+        full_refresh: bool,
+    ) -> TableAction | None:
+        tables = current[desired.database]
+        if isinstance(tables, str):
+            report.fail(desired.asset_key, tables)
+            return None
+        report.notes.extend(desired.notes)
+        return plan_table(desired, tables.get(desired.name), full_refresh=full_refresh)
 
     def _batch_refs(self, batch: Batch, report: SyncReport) -> Iterator[AssetRef]:
         """Turn a batch's names back into listed assets; collided and vanished ones are reported."""
