@@ -54,6 +54,20 @@ class TestDiscovery:
         assert discovery.batches[2]["label"] == "SALES: T3, T4"
         assert discovery.complete and discovery.selected == 8
 
+    def test_views_are_ordered_after_the_views_they_read_once_glue_knows_their_upstream(
+        self, glue: Any
+    ) -> None:
+        source = MemorySource()
+        source.add(make_asset("V1", upstream=("V3",)), make_asset("V2"), make_asset("V3", upstream=("V4",)))
+        source.add(
+            make_asset("V4", upstream=("T_RAW",)), make_asset("T_RAW", object_type=ObjectType.LOCAL_TABLE)
+        )
+        engine = engine_for(source, glue, job={"batch_size": 1})
+        assert [b["names"][0] for b in engine.discover().batches] == ["T_RAW", "V1", "V2", "V3", "V4"]
+        engine.sync_all()
+        ordered = [b["names"][0] for b in engine_for(source, glue, job={"batch_size": 1}).discover().batches]
+        assert ordered == ["T_RAW", "V2", "V4", "V3", "V1"]
+
     def test_rule_match_and_only_select_assets(self, glue: Any) -> None:
         source = sales_source(5)
         engine = engine_for(

@@ -11,7 +11,7 @@ from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, 
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from include.datasphere_glue.datasphere.errors import DatasphereAuthError, DatasphereConfigError
 from include.datasphere_glue.glue.catalog import GlueCallFailed, GlueCatalog
@@ -25,6 +25,7 @@ from include.datasphere_glue.glue.tables import (
     SEMANTIC_USAGE_KEY,
     SPACE_KEY,
     TECHNICAL_NAME_KEY,
+    UPSTREAM_KEY,
     DesiredTable,
     build_desired_table,
     table_input_from,
@@ -80,7 +81,7 @@ class Batch(TypedDict):
     stage: int
     names: list[str]
     label: str
-    collisions: dict[str, str]
+    collisions: NotRequired[dict[str, str]]
 
 
 @dataclass
@@ -293,6 +294,9 @@ class SyncEngine:
         size = self.rule.job.batch_size
         for (stage, space), group in sorted(by_group.items()):
             names = sorted(ref.technical_name for ref in group)
+            if stage > 0 and len(names) > 1:
+                depths = self._upstream_depths(space, names)
+                names.sort(key=lambda name: (depths.get(name, 0), name))
             for start in range(0, len(names), size):
                 chunk = names[start : start + size]
                 batches.append(
@@ -307,6 +311,30 @@ class SyncEngine:
                     )
                 )
         return batches
+
+    def _upstream_depths(self, space: str, names: Sequence[str]) -> dict[str, int]:
+        """How many levels of same-stage upstream each asset has, from what the last sync stored in Glue.
+
+        The listing does not say what a view reads; the ``datasphere.upstream`` parameter written by the
+        previous sync does. Assets new since then count as depth 0. Used only to order batches.
+        """
+        database = database_name(self.rule, space)
+        try:
+            tables = self._tables.get(database) or self.glue.get_tables(database)
+        except GlueCallFailed as error:
+            log.warning("Batches of %s not ordered by upstream: %s", space, error)
+            return {}
+        if tables is None:
+            return {}
+        self._tables[database] = tables
+        wanted = set(names)
+        upstream: dict[str, list[str]] = {}
+        for table in tables.values():
+            parameters = table.get("Parameters") or {}
+            name = parameters.get(TECHNICAL_NAME_KEY)
+            if is_owned(table) and parameters.get(SPACE_KEY) == space and name in wanted:
+                upstream[name] = [u for u in parameters.get(UPSTREAM_KEY, "").split(",") if u in wanted]
+        return _depths(upstream)
 
     # --- syncing assets ----------------------------------------------------------------------------
 
@@ -380,10 +408,11 @@ class SyncEngine:
     def _batch_refs(self, batch: Batch, report: SyncReport) -> Iterator[AssetRef]:
         """Turn a batch's names back into listed assets; collided and vanished ones are reported."""
         space = self._space(batch["space"])
+        collisions = batch.get("collisions", {})
         for name in batch["names"]:
             key = f"{batch['space']}/{name}"
-            if name in batch["collisions"]:
-                report.fail(key, batch["collisions"][name])
+            if name in collisions:
+                report.fail(key, collisions[name])
             elif name not in space.refs:
                 report.skip(key, f"{key} is no longer listed in Datasphere; nothing written")
             else:
@@ -608,6 +637,23 @@ def batch_label(space: str, names: Sequence[str]) -> str:
     shown = ", ".join(names[:LABEL_NAMES])
     rest = len(names) - LABEL_NAMES
     return f"{space}: {shown} +{rest}" if rest > 0 else f"{space}: {shown}"
+
+
+def _depths(upstream: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """Longest upstream chain per node; a cycle (which Datasphere would not allow) is cut, not followed."""
+    depths: dict[str, int] = {}
+
+    def depth(name: str, visiting: frozenset[str]) -> int:
+        if name in depths:
+            return depths[name]
+        parents = [p for p in upstream.get(name, ()) if p not in visiting]
+        result = 1 + max((depth(p, visiting | {name}) for p in parents), default=-1)
+        depths[name] = result
+        return result
+
+    for name in upstream:
+        depth(name, frozenset())
+    return depths
 
 
 def _any_match(value: str, patterns: Iterable[str]) -> bool:
