@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from include.datasphere_glue.glue.naming import database_name, table_name
-from include.datasphere_glue.glue.types import describe_source_type, map_column_type
+from include.datasphere_glue.glue.types import describe_source_type, map_column_type, normalise_source_type
 from include.datasphere_glue.model import SourceAsset, SourceColumn
 from include.datasphere_glue.rules.model import ResolvedRule
 
@@ -73,7 +73,7 @@ def build_desired_table(
     overrides = (
         dict(type_overrides)
         if type_overrides is not None
-        else {k.lower(): v for k, v in rule.type_overrides.items()}
+        else {normalise_source_type(k).lower(): v.strip().lower() for k, v in rule.type_overrides.items()}
     )
     columns = [_column(column, rule, overrides, ref.key, notes) for column in asset.columns]
     description = _truncated(
