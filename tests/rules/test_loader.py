@@ -267,13 +267,19 @@ class TestMistakes:
         assert error.suggestion == "{env}"
         assert names(rule_set) == ["good_rule"]
 
-    def test_database_template_without_space(self, rules_folder: RuleFiles) -> None:
+    def test_database_template_with_broken_braces(self, rules_folder: RuleFiles) -> None:
         folder = rules_folder(
-            {"r.yaml": "rules:\n" + rule_yaml("flat", target="{database_template: '{env}'}")}
+            {"r.yaml": "rules:\n" + rule_yaml("flat", target="{database_template: '{env'}")}
         )
         error = only_error(load_rules(folder))
         assert error.field == "target.database_template"
-        assert "lacks {space}" in error.message
+        assert "is not a valid template" in error.message
+
+    def test_database_template_without_space_is_one_database(self, rules_folder: RuleFiles) -> None:
+        folder = rules_folder(
+            {"r.yaml": "rules:\n" + rule_yaml("flat", target="{database_template: 'lake_{env}'}")}
+        )
+        assert load_rules(folder, strict=True).rules[0].target.database_template == "lake_{env}"
 
     def test_missing_required_field_and_bad_name(self, rules_folder: RuleFiles) -> None:
         folder = rules_folder(
@@ -538,3 +544,29 @@ class TestShippedRules:
         assert critical_pools and not critical_pools & other_pools
         # Lower priorities fall back to the global default pool, so it must not be the critical one.
         assert rule_set.defaults.job.pool not in critical_pools
+
+
+class TestYamlFeatures:
+    def test_anchors_and_merge_keys_share_settings(self, rules_folder: RuleFiles) -> None:
+        folder = rules_folder(
+            {
+                "r.yaml": dedent("""\
+                x-common: &common
+                  owner: team-a
+                  priority: LOW
+                  frequency: daily
+                  job: {retries: 1}
+                rules:
+                  - <<: *common
+                    name: first
+                    description: uses the shared block
+                  - <<: *common
+                    name: second
+                    description: overrides one field
+                    frequency: "0 4 * * *"
+                """)
+            }
+        )
+        first, second = load_rules(folder, strict=True).rules
+        assert (first.rule.owner, first.job.retries, first.rule.frequency) == ("team-a", 1, "daily")
+        assert (second.rule.frequency, second.source_line) == ("0 4 * * *", 10)

@@ -211,14 +211,16 @@ class _Loading:
             return
         broken_rules = self._check_duplicate_keys(root, file) if has_duplicate_keys else set()
         for key in data:
-            if key not in TOP_LEVEL_KEYS:
+            # "x-" keys hold YAML anchors that rules share, as in docker compose files.
+            if key not in TOP_LEVEL_KEYS and not str(key).startswith("x-"):
                 self.errors.append(
                     RuleError(
                         file,
                         _line_of(root, (key,)),
                         None,
                         str(key),
-                        f"unknown top-level key; a rules file holds {', '.join(TOP_LEVEL_KEYS)}",
+                        f"unknown top-level key; a rules file holds {', '.join(TOP_LEVEL_KEYS)} "
+                        "(and x-... keys for shared YAML anchors)",
                         nearest(str(key), TOP_LEVEL_KEYS),
                     )
                 )

@@ -159,6 +159,8 @@ class TargetOverrides(_Strict):
 def check_database_template(template: str) -> None:
     """Reject a database template with unknown placeholders or broken braces.
 
+    A template without ``{space}`` is allowed: it writes every space of the rule into one database.
+
     :param template: e.g. ``'{env}_{space}'``.
     :raises PydanticCustomError: naming the bad placeholder and the nearest known one.
     """
@@ -175,11 +177,6 @@ def check_database_template(template: str) -> None:
                 f"unknown placeholder {{{name}}} in '{template}'; use {{env}} and {{space}}",
                 {"suggestion": nearest(f"{{{name}}}", [f"{{{known}}}" for known in TEMPLATE_PLACEHOLDERS])},
             )
-    if "space" not in placeholders:
-        raise PydanticCustomError(
-            "database_template",
-            f"'{template}' lacks {{space}}: every space would write into one database",
-        )
 
 
 class Target(_Strict):
