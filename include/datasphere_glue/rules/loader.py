@@ -6,22 +6,23 @@ import logging
 import os
 import re
 import time
-import types
-import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from include.datasphere_glue.rules.errors import RuleError, RulesError
+from include.datasphere_glue.rules.errors import (
+    PATTERN_MEANING,
+    RuleError,
+    RulesError,
+    describe_validation_error,
+    dotted,
+)
 from include.datasphere_glue.rules.model import (
     ENV_NAME_PATTERN,
-    POOL_NAME_PATTERN,
-    RULE_NAME_PATTERN,
     Defaults,
     PoolSpec,
     ResolvedRule,
@@ -66,13 +67,6 @@ class _YamlLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         pass
 
 
-_PATTERN_MEANING = {
-    RULE_NAME_PATTERN: "must start with a lower-case letter and hold only lower-case letters, digits "
-    "and underscores (at most 100)",
-    ENV_NAME_PATTERN: "must start with a lower-case letter and hold only lower-case letters, digits "
-    "and underscores (at most 32)",
-    POOL_NAME_PATTERN: "may hold only letters, digits, '_', '.' and '-'",
-}
 _SETTINGS_FIELD = {"JobSettings": "job", "Target": "target"}
 
 
@@ -275,7 +269,7 @@ class _Loading:
                     file,
                     line,
                     rule_name,
-                    _dotted(field_path),
+                    dotted(field_path),
                     f"key given twice (first at line {first_line}); YAML would silently keep only the last",
                 )
             )
@@ -376,8 +370,10 @@ class _Loading:
         """Resolve the rules against the defaults and run the checks that span rules."""
         defaults = self.defaults or Defaults()
         env = self._environment()
-        if self.defaults_broken or env is None:
-            self._drop_all("the defaults have errors" if env else f"${ENV_VARIABLE} is invalid")
+        if env is None:
+            pass  # its error already says that no rule is loaded
+        elif self.defaults_broken:
+            self._drop_all()
         else:
             self._reject_duplicate_names()
             for candidate in self.candidates:
@@ -405,20 +401,19 @@ class _Loading:
                 0,
                 None,
                 None,
-                f"'{override}' {_PATTERN_MEANING[ENV_NAME_PATTERN]}; no rule loaded, since every Glue "
+                f"'{override}' {PATTERN_MEANING[ENV_NAME_PATTERN]}; no rule loaded, since every Glue "
                 "database name depends on it",
             )
         )
         return None
 
-    def _drop_all(self, reason: str) -> None:
+    def _drop_all(self) -> None:
+        """Say how many otherwise valid rules the broken defaults keep out."""
         waiting = [candidate for candidate in self.candidates if candidate.rule is not None]
-        if not waiting:
-            return
-        where = self.defaults_declared or _Declaration(f"${ENV_VARIABLE}", 0)
-        self.errors.append(
-            RuleError(where.file, where.line, None, None, f"{len(waiting)} rule(s) not loaded: {reason}")
-        )
+        where = self.defaults_declared
+        if waiting and where is not None:
+            message = f"{len(waiting)} rule(s) not loaded: the defaults have errors"
+            self.errors.append(RuleError(where.file, where.line, None, None, message))
 
     def _reject_duplicate_names(self) -> None:
         by_name: dict[str, list[_Candidate]] = {}
@@ -543,7 +538,7 @@ class _Loading:
                 candidate.file,
                 _line_of(candidate.node, location),
                 name or candidate.name,
-                _dotted(location),
+                dotted(location),
                 message,
                 suggestion,
             )
@@ -669,97 +664,18 @@ def _errors_from(
         location = tuple(detail["loc"])
         if "field" in ctx:
             location = (*location, ctx["field"])
-        message, suggestion = _describe(detail, model, model_prefix + location)
+        message, suggestion = describe_validation_error(detail, model, model_prefix + location)
         found.append(
             RuleError(
                 file,
                 _line_of(node, node_prefix + location),
                 rule_name,
-                _dotted(node_prefix + location) or None,
+                dotted(node_prefix + location) or None,
                 message,
                 suggestion if suggestion is not None else ctx.get("suggestion"),
             )
         )
     return found
-
-
-def _describe(detail: Any, model: type[BaseModel], location: tuple[Any, ...]) -> tuple[str, str | None]:
-    """A readable message for one pydantic error, and the nearest valid key or value if misspelt."""
-    kind = detail["type"]
-    value = detail.get("input")
-    if kind == "extra_forbidden":
-        parent = _annotation_at(model, location[:-1])
-        names = list(parent.model_fields) if _is_model(parent) else []
-        return "unknown field", nearest(str(location[-1]), names)
-    if kind == "missing":
-        return "required field is missing", None
-    if kind == "enum":
-        enum = _annotation_at(model, location)
-        choices = [member.value for member in enum] if _is_enum(enum) else []
-        shown = ", ".join(str(choice) for choice in choices)
-        return f"'{value}' is not one of {shown}", nearest(str(value), choices)
-    if kind == "string_pattern_mismatch":
-        meaning = _PATTERN_MEANING.get(detail.get("ctx", {}).get("pattern"))
-        if meaning:
-            return f"'{value}' {meaning}", None
-    return _plain(detail["msg"]), None
-
-
-def _plain(message: str) -> str:
-    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-
-
-def _annotation_at(model: type[BaseModel], location: tuple[Any, ...]) -> Any:
-    """Follow a pydantic error location through the model's annotations to the type it points at."""
-    annotation: Any = model
-    for part in location:
-        annotation = _unwrap_optional(annotation)
-        if part == "[key]":
-            return _unwrap_optional(typing.get_args(annotation)[0]) if typing.get_args(annotation) else None
-        if _is_model(annotation):
-            model_field = annotation.model_fields.get(part)
-            if model_field is None:
-                return None
-            annotation = model_field.annotation
-        elif typing.get_origin(annotation) in (list, tuple, set, frozenset):
-            annotation = typing.get_args(annotation)[0]
-        elif typing.get_origin(annotation) is dict:
-            annotation = typing.get_args(annotation)[1]
-        else:
-            return None
-    annotation = _unwrap_optional(annotation)
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
-
-
-def _unwrap_optional(annotation: Any) -> Any:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-        if len(members) == 1:
-            return members[0]
-    return annotation
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def _is_enum(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, Enum)
-
-
-def _dotted(location: tuple[Any, ...]) -> str:
-    """Render a location as a dotted field path: ``match.object_types[1]``, ``job.retries``."""
-    text = ""
-    for part in location:
-        if part == "[key]":
-            continue
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
 
 
 def _child(node: yaml.Node, key: str) -> yaml.Node | None:
