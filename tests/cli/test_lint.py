@@ -105,7 +105,31 @@ class TestMistakes:
         strict = run_cli("lint", "--rules", str(folder), "--strict")
         assert strict.returncode == 1
 
+    def test_disabled_rules_are_linted_but_marked(self, run_cli: RunCli, tmp_path: Path) -> None:
+        folder = write_folder(tmp_path, rule_yaml("resting", enabled="false"))
+        result = run_cli("lint", "--rules", str(folder))
+        assert result.returncode == 0
+        assert "1 valid rule(s), 0 enabled, 0 error(s)" in result.stdout
+        assert "resting  (" in result.stdout and "[disabled: compiles to no DAG]" in result.stdout
+
     def test_usage_mistake_exit_2(self, run_cli: RunCli) -> None:
         result = run_cli("lnt")
         assert result.returncode == 2
         assert "invalid choice: 'lnt'" in result.stderr
+
+
+def test_the_package_runs_as_a_module(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "include.datasphere_glue", "lint"],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "dag id      datasphere_sync__core_tables_and_views" in result.stdout

@@ -99,6 +99,26 @@ class TestSync:
         assert f"0 created, 0 updated, {len(expected)} unchanged" in again.stdout
         assert "glue.CreateTable" not in again.stdout and "glue.UpdateTable" not in again.stdout
 
+    def test_full_refresh_rewrites_unchanged_tables(
+        self, run_cli: RunCli, rules_dir: Path, connections: dict[str, str], glue: Any
+    ) -> None:
+        first = run_cli("sync", "hr_tables", "--only", "PAYROLL", "--rules", str(rules_dir), env=connections)
+        assert first.returncode == 0, first.stdout + first.stderr
+        refreshed = run_cli(
+            "sync",
+            "hr_tables",
+            "--full-refresh",
+            "--only",
+            "PAYROLL",
+            "--rules",
+            str(rules_dir),
+            env=connections,
+        )
+        assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
+        assert "0 created, 1 updated, 0 unchanged" in refreshed.stdout
+        assert "glue.UpdateTable 1" in refreshed.stdout
+        assert glue_tables(glue) == {"payroll"}
+
     def test_dry_run_writes_nothing(
         self, run_cli: RunCli, rules_dir: Path, connections: dict[str, str], glue: Any
     ) -> None:
