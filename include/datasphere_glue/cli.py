@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import yaml
 
 from include.datasphere_glue.rules.loader import ENV_VARIABLE, RuleSet, load_rules
-from include.datasphere_glue.rules.model import PRIORITY_WEIGHTS, Frequency, nearest, retry_delays
+from include.datasphere_glue.rules.model import Frequency, nearest, retry_delays
 from include.datasphere_glue.runtime import DEFAULT_AWS_CONN_ID, DEFAULT_DATASPHERE_CONN_ID
 
 if TYPE_CHECKING:
@@ -153,17 +153,21 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
 def describe_rule(rule: ResolvedRule, *, folder: Path | None = None) -> list[str]:
     """What a rule's DAG will do, as the lines ``lint`` prints for it.
 
+    Pool, weight, retries and timeout are the operator arguments the compiler gives every task of the
+    rule's DAG, so what ``lint`` shows is what Airflow will schedule.
+
     :param rule: the resolved rule.
     :param folder: the rules folder, to show the rule's file as the user named it.
     """
-    from include.datasphere_glue.compiler.dags import dag_id_for
+    from include.datasphere_glue.compiler.dags import dag_id_for, task_settings
 
     job = rule.job
+    task = task_settings(rule)
     state = "" if rule.rule.enabled else "  [disabled: compiles to no DAG]"
     delays = retry_delays(job)
     retries = (
-        f"{job.retries}: {', '.join(_seconds(delay) for delay in delays)} "
-        f"(cap {_seconds(job.max_retry_delay_seconds)})"
+        f"{task['retries']}: {', '.join(_seconds(delay) for delay in delays)} "
+        f"(cap {_seconds(task['max_retry_delay'].total_seconds())})"
         if delays
         else "none"
     )
@@ -172,11 +176,11 @@ def describe_rule(rule: ResolvedRule, *, folder: Path | None = None) -> list[str
     return [
         f"{rule.name}  ({source}:{rule.source_line}){state}",
         f"  dag id      {dag_id_for(rule.name)}",
-        f"  priority    {rule.rule.priority.value} (priority weight {PRIORITY_WEIGHTS[rule.rule.priority]})",
+        f"  priority    {rule.rule.priority.value} (priority weight {task['priority_weight']})",
         f"  schedule    {describe_schedule(rule)}",
-        f"  pool        {job.pool} ({job.pool_slots} slot(s) per job)",
+        f"  pool        {task['pool']} ({task['pool_slots']} slot(s) per job)",
         f"  retries     {retries}",
-        f"  timeout     {_seconds(job.execution_timeout_seconds)} per attempt",
+        f"  timeout     {_seconds(task['execution_timeout'].total_seconds())} per attempt",
         f"  batches     {job.batch_size} asset(s) per job, {job.max_parallel_requests} parallel request(s)",
         f"  writes      {rule.target.database_template.format(env=rule.env, space='<space>')} "
         f"in {rule.target.region}",
