@@ -112,6 +112,15 @@ class TestMistakes:
         assert "1 valid rule(s), 0 enabled, 0 error(s)" in result.stdout
         assert "resting  (" in result.stdout and "[disabled: compiles to no DAG]" in result.stdout
 
+    def test_weak_deletion_fail_safe_is_a_warning(self, run_cli: RunCli, tmp_path: Path) -> None:
+        rule = rule_yaml("sweeper", deletion="{mode: delete_vanished, max_delete_percent: 80}")
+        folder = write_folder(tmp_path, rule)
+        relaxed = run_cli("lint", "--rules", str(folder))
+        assert relaxed.returncode == 0
+        assert "warning: rule 'sweeper': max_delete_percent 80 lets one run delete" in relaxed.stdout
+        assert "deletion    delete_vanished (fail-safe 80%)" in relaxed.stdout
+        assert run_cli("lint", "--rules", str(folder), "--strict").returncode == 1
+
     def test_usage_mistake_exit_2(self, run_cli: RunCli) -> None:
         result = run_cli("lnt")
         assert result.returncode == 2

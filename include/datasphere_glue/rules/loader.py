@@ -313,6 +313,8 @@ class _Loading:
             )
             return
         self.pools_declared = _Declaration(file, line)
+        if raw is None:
+            return  # "pools:" with nothing under it declares none
         if not isinstance(raw, dict):
             self.errors.append(
                 RuleError(file, line, None, "pools", "must map pool names to {slots, description}")
