@@ -90,11 +90,11 @@ def create_app() -> FastAPI:
 
 
 def _summary(scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
-    return payloads.summary(session, scope.rules, scope.window)
+    return payloads.summary(payloads.Snapshot(session, scope.rules, scope.window))
 
 
 def _rules(scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
-    return payloads.rules_report(session, scope.rules, scope.window, now=scope.now)
+    return payloads.rules_report(payloads.Snapshot(session, scope.rules, scope.window), now=scope.now)
 
 
 def _queue(scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
@@ -110,18 +110,20 @@ def _failures(
 
 
 def _metrics(scope: ScopeDep, session: SessionDep) -> Response:
+    snapshot = payloads.Snapshot(session, scope.rules, scope.window)
     text = prometheus.render(
-        payloads.summary(session, scope.rules, scope.window),
-        payloads.rules_report(session, scope.rules, scope.window, now=scope.now),
+        payloads.summary(snapshot),
+        payloads.rules_report(snapshot, now=scope.now),
         payloads.queue_report(session, scope.rules, include_pools=scope.may_read_pools),
     )
     return Response(content=text, media_type=prometheus.CONTENT_TYPE)
 
 
 def _page(scope: ScopeDep, session: SessionDep) -> HTMLResponse:
+    snapshot = payloads.Snapshot(session, scope.rules, scope.window)
     html = page.render(
-        summary=payloads.summary(session, scope.rules, scope.window),
-        rules=payloads.rules_report(session, scope.rules, scope.window, now=scope.now),
+        summary=payloads.summary(snapshot),
+        rules=payloads.rules_report(snapshot, now=scope.now),
         queue=payloads.queue_report(session, scope.rules, include_pools=scope.may_read_pools),
         failures=payloads.failures_report(session, scope.rules, scope.window, limit=20, ui_base=_ui_base()),
         filters=scope.filters,

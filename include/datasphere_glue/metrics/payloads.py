@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from airflow.models.taskinstance import TaskInstance
-from sqlalchemy import literal
 from sqlalchemy.orm import Session
 
 from include.datasphere_glue.metrics import queries
@@ -18,31 +17,46 @@ from include.datasphere_glue.metrics.scrub import report_errors, scrub
 API_VERSION = "v1"
 
 
-def summary(session: Session, rules: list[RuleInfo], window: Window) -> dict[str, Any]:
-    """Totals, per-priority figures and time series over the window.
+class Snapshot:
+    """The windowed figures of one request, each computed at most once however many documents use them.
 
     :param session: metadata database session.
     :param rules: the rules the user may read (already narrowed by any filter).
     :param window: time range of the runs counted.
     """
-    per_rule = queries.rule_figures(session, rules, window)
-    dag_ids = [info.dag_id for info in rules]
-    by_priority = queries.group_figures(
-        rules,
-        per_rule,
-        queries.duration_percentiles(
-            session, queries.priority_key(rules, TaskInstance.dag_id), dag_ids, window
-        )
-        if rules
-        else {},
-        "priority",
-    )
-    overall = queries.group_figures(
-        rules, per_rule, queries.duration_percentiles(session, literal("all"), dag_ids, window), "all"
-    ).get("all", Figures())
+
+    def __init__(self, session: Session, rules: list[RuleInfo], window: Window) -> None:
+        self.session = session
+        self.rules = rules
+        self.window = window
+
+    @cached_property
+    def percentiles(self) -> dict[str, dict[str, tuple[float | None, float | None]]]:
+        return queries.duration_percentiles(self.session, self.rules, self.window)
+
+    @cached_property
+    def _windowed(self) -> tuple[dict[str, Figures], dict[str, Any]]:
+        figures, series = queries.window_figures(self.session, self.rules, self.window)
+        queries.with_percentiles(figures, self.percentiles["rule"])
+        return figures, series
+
+    @property
+    def per_rule(self) -> dict[str, Figures]:
+        return self._windowed[0]
+
+    @property
+    def series(self) -> dict[str, Any]:
+        return self._windowed[1]
+
+
+def summary(snapshot: Snapshot) -> dict[str, Any]:
+    """Totals, per-priority figures and time series over the window."""
+    rules, per_rule = snapshot.rules, snapshot.per_rule
+    by_priority = queries.group_figures(rules, per_rule, snapshot.percentiles["priority"], "priority")
+    overall = queries.group_figures(rules, per_rule, snapshot.percentiles["all"], "all").get("all", Figures())
     return {
         "api_version": API_VERSION,
-        "window": window_json(window),
+        "window": window_json(snapshot.window),
         "rules": len(rules),
         "totals": figures_json(overall),
         "priorities": {
@@ -50,16 +64,15 @@ def summary(session: Session, rules: list[RuleInfo], window: Window) -> dict[str
             for priority in (*queries.PRIORITIES, queries.UNKNOWN)
             if priority in by_priority
         },
-        "series": queries.series(session, rules, window),
+        "series": snapshot.series,
     }
 
 
-def rules_report(session: Session, rules: list[RuleInfo], window: Window, *, now: datetime) -> dict[str, Any]:
+def rules_report(snapshot: Snapshot, *, now: datetime) -> dict[str, Any]:
     """Per-rule figures over the window, with each rule's freshness right now."""
-    per_rule = queries.rule_figures(session, rules, window)
-    history = queries.run_history(session, rules)
+    history = queries.run_history(snapshot.session, snapshot.rules)
     entries = []
-    for info in rules:
+    for info in snapshot.rules:
         past = history[info.dag_id]
         freshness = judge(
             info.frequency,
@@ -76,7 +89,7 @@ def rules_report(session: Session, rules: list[RuleInfo], window: Window, *, now
                 "frequency": info.frequency,
                 "owner": info.owner,
                 "paused": info.paused,
-                **figures_json(per_rule[info.dag_id]),
+                **figures_json(snapshot.per_rule[info.dag_id]),
                 "freshness": {
                     "status": freshness.status,
                     "late": freshness.late,
@@ -89,7 +102,7 @@ def rules_report(session: Session, rules: list[RuleInfo], window: Window, *, now
         )
     return {
         "api_version": API_VERSION,
-        "window": window_json(window),
+        "window": window_json(snapshot.window),
         "late": sum(1 for entry in entries if entry["freshness"]["late"]),
         "rules": entries,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,13 +14,15 @@ from airflow.models.dagrun import DagRun
 from airflow.models.pool import Pool
 from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 SYNC_DAG_PREFIX = "datasphere_sync__"
-JOB_TASK_PREFIX = "sync_stage_"
+JOB_TASK_IDS = ("sync_stage_0", "sync_stage_1", "sync_stage_2")
+"""The sync jobs: mapped stage tasks. Equality on task_id (not LIKE) lets the ``ti_state_lkp`` index
+(dag_id, task_id, run_id, state) answer job counts without reading the table."""
 FINALIZE_TASK = "finalize"
 REPORT_KEYS = ("report", "return_value")
 """XCom keys that may carry a job's report; ``report`` is pushed by a job before it fails."""
@@ -36,6 +38,7 @@ FAILED_JOB_STATES = ("failed", "up_for_retry")
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_WINDOW = timedelta(days=14)
 SERIES_BUCKETS = 24
+PERCENTILES = (50, 95)
 
 
 @dataclass(frozen=True)
@@ -170,32 +173,57 @@ def visible_rules(
     return [info for info in found if not priorities or info.priority in priorities]
 
 
-def rule_figures(session: Session, rules: list[RuleInfo], window: Window) -> dict[str, Figures]:
-    """Runs, jobs, job duration percentiles and reported asset counts of each rule over the window.
+def window_figures(
+    session: Session, rules: list[RuleInfo], window: Window
+) -> tuple[dict[str, Figures], dict[str, Any]]:
+    """Runs, jobs and reported assets of each rule over the window, and the same per time bucket.
 
-    :returns: figures keyed by dag_id; every rule is present, with zeros when it did nothing.
+    Three grouped statements (runs, jobs, final reports), each grouped by rule, time bucket and state,
+    give both the per-rule figures and the time series; percentiles come from
+    :func:`duration_percentiles`.
+
+    :returns: figures keyed by dag_id (every rule present, zeros when it did nothing), and the series
+        ``{"bucket_starts": [...], "bucket_seconds": s, "runs": {priority: {state: [n per bucket]}},
+        "jobs": {...}, "assets_synced": {priority: [n per bucket]}}``.
     """
     figures = {info.dag_id: Figures() for info in rules}
+    starts = window.bucket_starts
+    series: dict[str, Any] = {
+        "bucket_starts": [start.isoformat() for start in starts],
+        "bucket_seconds": window.seconds / window.buckets,
+        "runs": {},
+        "jobs": {},
+        "assets_synced": {},
+    }
     if not rules:
-        return figures
+        return figures, series
     dag_ids = list(figures)
-    for dag_id, state, count in session.execute(
-        select(DagRun.dag_id, DagRun.state, func.count())
+    priority_of = {info.dag_id: info.priority for info in rules}
+    bucket = _bucket_of(DagRun.run_after, starts)
+
+    def lane(kind: str, dag_id: str, state: str) -> list[int]:
+        by_state = series[kind].setdefault(priority_of[dag_id], {})
+        return by_state.setdefault(state, [0] * window.buckets)
+
+    for dag_id, index, state, count in session.execute(
+        select(DagRun.dag_id, bucket, DagRun.state, func.count())
         .where(_runs_in(dag_ids, window))
-        .group_by(DagRun.dag_id, DagRun.state)
+        .group_by(DagRun.dag_id, bucket, DagRun.state)
     ):
-        figures[dag_id].runs[str(state)] = int(count)
-    for dag_id, state, count in session.execute(
-        select(TaskInstance.dag_id, TaskInstance.state, func.count())
-        .join(DagRun, _ti_of_run())
-        .where(_runs_in(dag_ids, window), TaskInstance.task_id.startswith(JOB_TASK_PREFIX))
-        .group_by(TaskInstance.dag_id, TaskInstance.state)
+        state = str(state)
+        figures[dag_id].runs[state] = figures[dag_id].runs.get(state, 0) + int(count)
+        lane("runs", dag_id, state)[index] += int(count)
+    for dag_id, index, state, count in session.execute(
+        select(DagRun.dag_id, bucket, TaskInstance.state, func.count())
+        .join(TaskInstance, _ti_of_run())
+        .where(_runs_in(dag_ids, window), TaskInstance.task_id.in_(JOB_TASK_IDS))
+        .group_by(DagRun.dag_id, bucket, TaskInstance.state)
     ):
-        figures[dag_id].jobs[str(state or "none")] = int(count)
-    for dag_id, (p50, p95) in duration_percentiles(session, TaskInstance.dag_id, dag_ids, window).items():
-        figures[dag_id].job_p50_seconds, figures[dag_id].job_p95_seconds = p50, p95
-    _add_report_totals(session, dag_ids, window, figures)
-    return figures
+        state = str(state or "none")
+        figures[dag_id].jobs[state] = figures[dag_id].jobs.get(state, 0) + int(count)
+        lane("jobs", dag_id, state)[index] += int(count)
+    _add_report_totals(session, dag_ids, window, bucket, figures, series, priority_of)
+    return figures, series
 
 
 def group_figures(
@@ -204,15 +232,25 @@ def group_figures(
     percentiles: Mapping[str, tuple[float | None, float | None]],
     key: str,
 ) -> dict[str, Figures]:
-    """Add per-rule counts up by priority (``key="priority"``) or into one total (``key="all"``)."""
+    """Add per-rule counts up by priority (``key="priority"``) or into one total (``key="all"``).
+
+    :param percentiles: the level of :func:`duration_percentiles` that matches ``key``.
+    """
     grouped: dict[str, Figures] = {}
     for info in rules:
         group = info.priority if key == "priority" else "all"
         grouped.setdefault(group, Figures()).add(per_rule[info.dag_id])
-    for group, (p50, p95) in percentiles.items():
-        if group in grouped:
-            grouped[group].job_p50_seconds, grouped[group].job_p95_seconds = p50, p95
+    with_percentiles(grouped, percentiles)
     return grouped
+
+
+def with_percentiles(
+    figures: Mapping[str, Figures], percentiles: Mapping[str, tuple[float | None, float | None]]
+) -> None:
+    """Put p50/p95 job durations onto the figures of the groups they belong to."""
+    for group, (p50, p95) in percentiles.items():
+        if group in figures:
+            figures[group].job_p50_seconds, figures[group].job_p95_seconds = p50, p95
 
 
 def priority_key(rules: list[RuleInfo], dag_id_column: Any) -> ColumnElement[str]:
@@ -221,49 +259,72 @@ def priority_key(rules: list[RuleInfo], dag_id_column: Any) -> ColumnElement[str
 
 
 def duration_percentiles(
-    session: Session, key: Any, dag_ids: list[str], window: Window
-) -> dict[Any, tuple[float | None, float | None]]:
-    """Nearest-rank p50 and p95 of finished job durations, grouped by ``key``, computed in SQL.
+    session: Session, rules: list[RuleInfo], window: Window
+) -> dict[str, dict[str, tuple[float | None, float | None]]]:
+    """Nearest-rank p50 and p95 of finished job durations per rule, per priority and overall.
 
-    :param key: SQL expression to group by (the DAG id, a priority expression, or a constant).
+    One statement: the jobs are read once into a common table expression, then ranked three ways with
+    window functions; only the rows sitting at a percentile's rank come back.
+
+    :returns: ``{"rule": {dag_id: (p50, p95)}, "priority": {...}, "all": {"all": (p50, p95)}}``.
     """
-    if not dag_ids:
-        return {}
-    ranked = (
+    result: dict[str, dict[str, tuple[float | None, float | None]]] = {"rule": {}, "priority": {}, "all": {}}
+    if not rules:
+        return result
+    jobs = (
         select(
-            key.label("group_key"),
+            TaskInstance.dag_id.label("dag_id"),
+            priority_key(rules, TaskInstance.dag_id).label("priority"),
             TaskInstance.duration.label("duration"),
-            func.row_number().over(partition_by=key, order_by=TaskInstance.duration).label("rank"),
-            func.count().over(partition_by=key).label("total"),
         )
         .join(DagRun, _ti_of_run())
         .where(
-            _runs_in(dag_ids, window),
-            TaskInstance.task_id.startswith(JOB_TASK_PREFIX),
+            _runs_in([info.dag_id for info in rules], window),
+            TaskInstance.task_id.in_(JOB_TASK_IDS),
             TaskInstance.state.in_(("success", "failed")),
             TaskInstance.duration.is_not(None),
         )
-        .subquery()
+        .cte("jobs")
+        # Read the jobs once, not once per ranking (MySQL lacks the keyword and decides alone).
+        .prefix_with("MATERIALIZED", dialect="sqlite")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    wanted = [
-        and_(
-            ranked.c.rank * 100 >= ranked.c.total * share, (ranked.c.rank - 1) * 100 < ranked.c.total * share
-        )
-        for share in (50, 95)
-    ]
-    result: dict[Any, list[float | None]] = defaultdict(lambda: [None, None])
-    rows = session.execute(
-        select(ranked.c.group_key, ranked.c.duration, ranked.c.rank, ranked.c.total).where(or_(*wanted))
-    )
-    for group_key, duration, rank, total in rows:
-        for slot, share in enumerate((50, 95)):
+    levels = (("rule", jobs.c.dag_id), ("priority", jobs.c.priority), ("all", None))
+    ranked_levels = []
+    for level, key in levels:
+        ranked = select(
+            literal(level).label("level"),
+            (key if key is not None else literal("all")).label("group_key"),
+            jobs.c.duration,
+            func.row_number().over(partition_by=key, order_by=jobs.c.duration).label("rank"),
+            func.count().over(partition_by=key).label("total"),
+        ).subquery()
+        at_rank = [
+            and_(
+                ranked.c.rank * 100 >= ranked.c.total * share,
+                (ranked.c.rank - 1) * 100 < ranked.c.total * share,
+            )
+            for share in PERCENTILES
+        ]
+        ranked_levels.append(select(ranked).where(or_(*at_rank)))
+    found: dict[tuple[str, str], list[float | None]] = defaultdict(lambda: [None, None])
+    for level, group_key, duration, rank, total in session.execute(union_all(*ranked_levels)):
+        for slot, share in enumerate(PERCENTILES):
             if rank * 100 >= total * share and (rank - 1) * 100 < total * share:
-                result[group_key][slot] = float(duration)
-    return {group_key: (p50, p95) for group_key, (p50, p95) in result.items()}
+                found[level, group_key][slot] = float(duration)
+    for (level, group_key), (p50, p95) in found.items():
+        result[level][group_key] = (p50, p95)
+    return result
 
 
 def _add_report_totals(
-    session: Session, dag_ids: list[str], window: Window, figures: dict[str, Figures]
+    session: Session,
+    dag_ids: list[str],
+    window: Window,
+    bucket: ColumnElement[int],
+    figures: dict[str, Figures],
+    series: dict[str, Any],
+    priority_of: Mapping[str, str],
 ) -> None:
     """Sum the asset counts and durations of the runs' final reports (finalize's return value)."""
     report = XComModel.value
@@ -271,72 +332,24 @@ def _add_report_totals(
     rows = session.execute(
         select(
             DagRun.dag_id,
+            bucket,
             func.count(),
             func.sum(func.coalesce(report["duration_seconds"].as_float(), 0.0)),
             *columns,
         )
         .join(XComModel, XComModel.dag_run_id == DagRun.id)
         .where(_runs_in(dag_ids, window), *_final_report())
-        .group_by(DagRun.dag_id)
+        .group_by(DagRun.dag_id, bucket)
     )
-    for dag_id, reports, seconds, *counts in rows:
+    for dag_id, index, reports, seconds, *counts in rows:
         target = figures[dag_id]
-        target.reports = int(reports)
-        target.report_seconds = float(seconds or 0.0)
-        target.assets = {outcome: int(count or 0) for outcome, count in zip(OUTCOMES, counts, strict=True)}
-
-
-def series(session: Session, rules: list[RuleInfo], window: Window) -> dict[str, Any]:
-    """Runs, jobs and synced assets per time bucket and priority, bucketed in SQL.
-
-    :returns: ``{"bucket_starts": [...], "bucket_seconds": s, "runs": {priority: {state: [n per
-        bucket]}}, "jobs": {...}, "assets_synced": {priority: [n per bucket]}}``.
-    """
-    starts = window.bucket_starts
-    empty: dict[str, Any] = {
-        "bucket_starts": [start.isoformat() for start in starts],
-        "bucket_seconds": window.seconds / window.buckets,
-        "runs": {},
-        "jobs": {},
-        "assets_synced": {},
-    }
-    if not rules:
-        return empty
-    dag_ids = [info.dag_id for info in rules]
-    bucket = _bucket_of(DagRun.run_after, starts)
-    priority = priority_key(rules, DagRun.dag_id)
-
-    def spread(rows: Iterable[Any], into: dict[str, Any]) -> None:
-        for index, group, state, count in rows:
-            lane = into.setdefault(group, {}).setdefault(str(state or "none"), [0] * window.buckets)
-            lane[index] += int(count)
-
-    spread(
-        session.execute(
-            select(bucket, priority, DagRun.state, func.count())
-            .where(_runs_in(dag_ids, window))
-            .group_by(bucket, priority, DagRun.state)
-        ),
-        empty["runs"],
-    )
-    spread(
-        session.execute(
-            select(bucket, priority, TaskInstance.state, func.count())
-            .join(DagRun, _ti_of_run())
-            .where(_runs_in(dag_ids, window), TaskInstance.task_id.startswith(JOB_TASK_PREFIX))
-            .group_by(bucket, priority, TaskInstance.state)
-        ),
-        empty["jobs"],
-    )
-    synced = sum(func.coalesce(XComModel.value[outcome].as_integer(), 0) for outcome in SYNCED_OUTCOMES)
-    for index, group, count in session.execute(
-        select(bucket, priority, func.sum(synced))
-        .join(XComModel, XComModel.dag_run_id == DagRun.id)
-        .where(_runs_in(dag_ids, window), *_final_report())
-        .group_by(bucket, priority)
-    ):
-        empty["assets_synced"].setdefault(group, [0] * window.buckets)[index] += int(count or 0)
-    return empty
+        target.reports += int(reports)
+        target.report_seconds += float(seconds or 0.0)
+        by_outcome = {outcome: int(count or 0) for outcome, count in zip(OUTCOMES, counts, strict=True)}
+        for outcome, count in by_outcome.items():
+            target.assets[outcome] += count
+        lane = series["assets_synced"].setdefault(priority_of[dag_id], [0] * len(series["bucket_starts"]))
+        lane[index] += sum(by_outcome[outcome] for outcome in SYNCED_OUTCOMES)
 
 
 def run_history(session: Session, rules: list[RuleInfo]) -> dict[str, dict[str, Any]]:
@@ -460,6 +473,7 @@ def recent_failures(
     dag_ids = [info.dag_id for info in rules]
     failed = session.execute(
         select(
+            DagRun.id,
             TaskInstance.dag_id,
             TaskInstance.run_id,
             TaskInstance.task_id,
@@ -474,7 +488,7 @@ def recent_failures(
         .order_by(TaskInstance.end_date.desc(), TaskInstance.task_id, TaskInstance.map_index)
         .limit(limit)
     ).all()
-    reports = _reports_of(session, [(row[0], row[1], row[2], row[3]) for row in failed])
+    reports = _reports_of(session, {(row[0], row[3], row[4]) for row in failed})
     return [
         FailedJob(
             rule=dag_id[len(SYNC_DAG_PREFIX) :],
@@ -486,46 +500,32 @@ def recent_failures(
             try_number=try_number,
             state=str(state),
             ended=ended,
-            report=reports.get((dag_id, run_id, task_id, map_index)),
+            report=reports.get((run_key, task_id, map_index)),
         )
-        for dag_id, run_id, task_id, map_index, label, try_number, state, ended in failed
+        for run_key, dag_id, run_id, task_id, map_index, label, try_number, state, ended in failed
     ]
 
 
-def _reports_of(
-    session: Session, keys: list[tuple[str, str, str, int]]
-) -> dict[tuple[str, str, str, int], Any]:
-    """Fetch the report XComs of a few task instances (``report`` wins over ``return_value``)."""
+def _reports_of(session: Session, keys: set[tuple[int, str, int]]) -> dict[tuple[int, str, int], Any]:
+    """Fetch the report XComs of a few task instances by the XCom primary key (run id, task, index).
+
+    ``report`` wins over ``return_value``: jobs push it before failing.
+    """
     if not keys:
         return {}
-    found: dict[tuple[str, str, str, int], Any] = {}
+    found: dict[tuple[int, str, int], Any] = {}
     rows = session.execute(
-        select(
-            XComModel.dag_id,
-            XComModel.run_id,
-            XComModel.task_id,
-            XComModel.map_index,
-            XComModel.key,
-            XComModel.value,
-        )
+        select(XComModel.dag_run_id, XComModel.task_id, XComModel.map_index, XComModel.value)
         .where(
-            or_(
-                *(
-                    and_(
-                        XComModel.dag_id == d,
-                        XComModel.run_id == r,
-                        XComModel.task_id == t,
-                        XComModel.map_index == m,
-                    )
-                    for d, r, t, m in keys
-                )
-            ),
+            XComModel.dag_run_id.in_({run for run, _, _ in keys}),
+            XComModel.task_id.in_({task for _, task, _ in keys}),
             XComModel.key.in_(REPORT_KEYS),
         )
-        .order_by(XComModel.key.desc())  # "report" comes last and wins: jobs push it before failing
+        .order_by(XComModel.key.desc())  # "report" comes last and overwrites "return_value"
     )
-    for dag_id, run_id, task_id, map_index, _key, value in rows:
-        found[dag_id, run_id, task_id, map_index] = value
+    for run, task_id, map_index, value in rows:
+        if (run, task_id, map_index) in keys:
+            found[run, task_id, map_index] = value
     return found
 
 
