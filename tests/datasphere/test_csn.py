@@ -18,8 +18,13 @@ LOCAL_TABLE: dict[str, Any] = {
             "@ObjectModel.modelingPattern": {"#": "DATA_STRUCTURE"},
             "@ObjectModel.supportedCapabilities": [{"#": "DATA_STRUCTURE"}],
             "elements": {
-                "ORDER_ID": {"type": "cds.String", "length": 10, "key": True, "notNull": True,
-                             "@EndUserText.label": "Order"},
+                "ORDER_ID": {
+                    "type": "cds.String",
+                    "length": 10,
+                    "key": True,
+                    "notNull": True,
+                    "@EndUserText.label": "Order",
+                },
                 "STATUS": {"type": "hana.CHAR", "length": 1},
                 "QUANTITY": {"type": "hana.TINYINT", "notNull": True},
                 "AMOUNT": {"type": "cds.Decimal", "precision": 15, "scale": 2},
@@ -43,20 +48,26 @@ VIEW_WITH_JOIN_AND_UNION: dict[str, Any] = {
                     "op": "union",
                     "all": True,
                     "args": [
-                        {"SELECT": {
-                            "from": {
-                                "join": "left",
-                                "args": [
-                                    {"ref": ["SALES_ORDERS"], "as": "O"},
-                                    {"join": "inner", "args": [
-                                        {"ref": ["SAP.TIME.VIEW_DIMENSION_DAY"], "as": "D"},
-                                        {"ref": ["CALENDAR_EXT"]},
-                                    ], "on": []},
-                                ],
-                                "on": [{"ref": ["O", "DAY"]}, "=", {"ref": ["D", "DATE_SQL"]}],
-                            },
-                            "columns": [{"ref": ["O", "ORDER_ID"]}],
-                        }},
+                        {
+                            "SELECT": {
+                                "from": {
+                                    "join": "left",
+                                    "args": [
+                                        {"ref": ["SALES_ORDERS"], "as": "O"},
+                                        {
+                                            "join": "inner",
+                                            "args": [
+                                                {"ref": ["SAP.TIME.VIEW_DIMENSION_DAY"], "as": "D"},
+                                                {"ref": ["CALENDAR_EXT"]},
+                                            ],
+                                            "on": [],
+                                        },
+                                    ],
+                                    "on": [{"ref": ["O", "DAY"]}, "=", {"ref": ["D", "DATE_SQL"]}],
+                                },
+                                "columns": [{"ref": ["O", "ORDER_ID"]}],
+                            }
+                        },
                         {"SELECT": {"from": {"ref": ["SALES_ORDERS_ARCHIVE"]}}},
                         {"SELECT": {"from": {"ref": ["SALES_ORDERS"]}}},
                     ],
@@ -115,7 +126,10 @@ class TestViews:
         view = parse_csn(VIEW_WITH_JOIN_AND_UNION, "V_ORDERS_BY_DAY")
 
         assert view.upstream == (
-            "SALES_ORDERS", "SAP.TIME.VIEW_DIMENSION_DAY", "CALENDAR_EXT", "SALES_ORDERS_ARCHIVE",
+            "SALES_ORDERS",
+            "SAP.TIME.VIEW_DIMENSION_DAY",
+            "CALENDAR_EXT",
+            "SALES_ORDERS_ARCHIVE",
         )
 
     def test_description_from_quick_info(self) -> None:
@@ -137,10 +151,15 @@ class TestAnalyticModels:
 
 class TestNames:
     def test_dotted_technical_name_is_looked_up_as_one_key(self) -> None:
-        document = {"definitions": {
-            "SAP.TIME": {"kind": "context"},
-            "SAP.TIME.VIEW_DIMENSION_DAY": {"kind": "entity", "elements": {"DATE_SQL": {"type": "cds.Date"}}},
-        }}
+        document = {
+            "definitions": {
+                "SAP.TIME": {"kind": "context"},
+                "SAP.TIME.VIEW_DIMENSION_DAY": {
+                    "kind": "entity",
+                    "elements": {"DATE_SQL": {"type": "cds.Date"}},
+                },
+            }
+        }
 
         day = parse_csn(document, "SAP.TIME.VIEW_DIMENSION_DAY")
 
@@ -162,11 +181,15 @@ class TestNames:
 
 class TestFlows:
     def test_sources_and_targets_in_every_accepted_shape(self) -> None:
-        document = {"definitions": {"DF_LOAD_ORDERS": {
-            "kind": "sap.dis.dataflow",
-            "sources": ["ERP_ORDERS", {"technicalName": "ERP_ITEMS"}, {"ref": ["ERP_ORDERS"]}],
-            "targets": [{"name": "SALES_ORDERS"}],
-        }}}
+        document = {
+            "definitions": {
+                "DF_LOAD_ORDERS": {
+                    "kind": "sap.dis.dataflow",
+                    "sources": ["ERP_ORDERS", {"technicalName": "ERP_ITEMS"}, {"ref": ["ERP_ORDERS"]}],
+                    "targets": [{"name": "SALES_ORDERS"}],
+                }
+            }
+        }
 
         flow = parse_flow(document, "DF_LOAD_ORDERS")
 

@@ -85,10 +85,21 @@ class TestRelationalDocument:
         entity = parse_edmx(RELATIONAL_VIEW, asset_name="V_ORDERS")
 
         assert [column.name for column in entity.columns] == [
-            "ORDER_ID", "ITEM_NO", "AMOUNT", "RATE", "NOTE", "CREATED_AT", "FLAG",
+            "ORDER_ID",
+            "ITEM_NO",
+            "AMOUNT",
+            "RATE",
+            "NOTE",
+            "CREATED_AT",
+            "FLAG",
         ]
         assert entity.columns[0] == SourceColumn(
-            name="ORDER_ID", source_type="Edm.String", length=10, nullable=False, key=True, label="Sales Order"
+            name="ORDER_ID",
+            source_type="Edm.String",
+            length=10,
+            nullable=False,
+            key=True,
+            label="Sales Order",
         )
         amount = entity.columns[2]
         assert (amount.source_type, amount.precision, amount.scale) == ("Edm.Decimal", 15, 2)

@@ -72,7 +72,9 @@ class TestMistakes:
     def test_misspelt_extra_is_named(self, monkeypatch: pytest.MonkeyPatch) -> None:
         _json_connection(monkeypatch, "ds_typo", host="https://t.example", extra={"page_sise": 10})
 
-        with pytest.raises(DatasphereConfigError, match=r"connection 'ds_typo': unknown extra\(s\) page_sise"):
+        with pytest.raises(
+            DatasphereConfigError, match=r"connection 'ds_typo': unknown extra\(s\) page_sise"
+        ):
             DatasphereHook("ds_typo").get_config()
 
     def test_page_size_over_500_is_refused(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,8 +90,10 @@ class TestMistakes:
             DatasphereHook("ds_nan").get_config()
 
     def test_missing_secret_is_named(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv("AIRFLOW_CONN_DS_NOPASS", json.dumps({"conn_type": "datasphere", "host": "t.example",
-                                                                  "login": "client"}))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_DS_NOPASS",
+            json.dumps({"conn_type": "datasphere", "host": "t.example", "login": "client"}),
+        )
 
         with pytest.raises(DatasphereConfigError, match=r"client id \(login\) and secret \(password\)"):
             DatasphereHook("ds_nopass").get_config()

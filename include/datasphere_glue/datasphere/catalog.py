@@ -228,6 +228,7 @@ class DatasphereCatalog:
         size = self.config.page_size
         params: dict[str, Any] | None = {"$top": size, "$skip": 0}
         seen_links: set[str] = set()
+        previous_page: list[dict[str, Any]] = []
         while True:
             request_url = self.client.resolve(url)
             body = self.client.get_json(request_url, api="catalog", params=params)
@@ -243,6 +244,9 @@ class DatasphereCatalog:
                 seen_links.add(url)
             elif params is not None and len(items) >= size:
                 # No nextLink after a full page of our own $top: the server may hold more.
+                if items == previous_page:
+                    raise DocumentError(f"catalog paging loops: {httpx.URL(url).path} ignores $skip")
+                previous_page = items
                 params = {"$top": size, "$skip": int(params["$skip"]) + len(items)}
             else:
                 return
