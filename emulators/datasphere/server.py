@@ -177,6 +177,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 self._api(method, path, query, body)
         except ApiError as error:
             self._send_error(error, path)
+        except ConnectionError:
+            self.close_connection = True  # the client went away mid-answer; nobody is left to tell
         except Exception:  # a bug in the emulator must still answer, or clients hang until timeout
             log.exception("emulator failed on %s %s", method, path)
             self._send_error(ApiError(500, "emulator internal error"), path)

@@ -149,6 +149,11 @@ class EmulatorProcess:
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
 
     @property
+    def pid(self) -> int | None:
+        """Process id of the running emulator (e.g. to read its memory use), None when stopped."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def token_url(self) -> str:
         return f"{self.url}/oauth/token"
 
