@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -238,10 +239,10 @@ class TestLineage:
 class UnreadableDatabase(GlueCatalog):
     """Glue that refuses to read one database, as an IAM policy scoped to other databases would."""
 
-    def get_tables(self, database: str) -> dict[str, dict[str, Any]] | None:
+    def iter_tables(self, database: str) -> Iterator[dict[str, Any]]:
         if database == "dev_hr":
             raise GlueCallFailed("GetTables", "AccessDeniedException", "not allowed on dev_hr")
-        return super().get_tables(database)
+        return super().iter_tables(database)
 
 
 def test_a_database_glue_refuses_fails_its_assets_only(glue: Any) -> None:

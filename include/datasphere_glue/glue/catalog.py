@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -85,16 +85,20 @@ class GlueCatalog:
 
         One paginated ``GetTables`` per database is far cheaper than one ``GetTable`` per asset.
         """
-        tables: dict[str, dict[str, Any]] = {}
         try:
-            for page in self._pages("GetTables", {"DatabaseName": database}):
-                for table in page.get("TableList", []):
-                    tables[table["Name"].lower()] = table
+            return {table["Name"].lower(): table for table in self.iter_tables(database)}
         except GlueCallFailed as error:
             if error.code == "EntityNotFoundException":
                 return None
             raise
-        return tables
+
+    def iter_tables(self, database: str) -> Iterator[dict[str, Any]]:
+        """Yield a database's tables page by page, so a caller can keep less than all of them.
+
+        :raises GlueCallFailed: with code ``EntityNotFoundException`` when the database does not exist.
+        """
+        for page in self._pages("GetTables", {"DatabaseName": database}):
+            yield from page.get("TableList", [])
 
     def create_database(self, name: str, *, description: str, parameters: dict[str, str]) -> bool:
         """Create a database; return False when someone else created it first."""

@@ -11,7 +11,7 @@ from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, 
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, NotRequired, Protocol, TypedDict
+from typing import NotRequired, Protocol, TypedDict
 
 from include.datasphere_glue.datasphere.errors import DatasphereAuthError, DatasphereConfigError
 from include.datasphere_glue.glue.catalog import GlueCallFailed, GlueCatalog
@@ -25,7 +25,6 @@ from include.datasphere_glue.glue.tables import (
     SEMANTIC_USAGE_KEY,
     SPACE_KEY,
     TECHNICAL_NAME_KEY,
-    UPSTREAM_KEY,
     DesiredTable,
     build_desired_table,
     table_input_from,
@@ -37,6 +36,7 @@ from include.datasphere_glue.sync.applier import apply_action
 from include.datasphere_glue.sync.planner import (
     ActionKind,
     TableAction,
+    TableState,
     find_collisions,
     is_owned,
     plan_table,
@@ -134,7 +134,7 @@ class SyncEngine:
         self._flow_types = frozenset(t for t in self._types if t.is_flow)
         self._spaces: dict[str, _Space] = {}
         self._space_names: list[str] | None = None
-        self._tables: dict[str, dict[str, dict[str, Any]]] = {}
+        self._tables: dict[str, dict[str, TableState]] = {}
         # A template without {space} puts several spaces into one database.
         self._database_per_space = "space" in {
             name for _, name, _, _ in string.Formatter().parse(rule.target.database_template) if name
@@ -320,7 +320,7 @@ class SyncEngine:
         """
         database = database_name(self.rule, space)
         try:
-            tables = self._tables.get(database) or self.glue.get_tables(database)
+            tables = self._tables.get(database) or self._table_states(database)
         except GlueCallFailed as error:
             log.warning("Batches of %s not ordered by upstream: %s", space, error)
             return {}
@@ -328,12 +328,11 @@ class SyncEngine:
             return {}
         self._tables[database] = tables
         wanted = set(names)
-        upstream: dict[str, list[str]] = {}
-        for table in tables.values():
-            parameters = table.get("Parameters") or {}
-            name = parameters.get(TECHNICAL_NAME_KEY)
-            if is_owned(table) and parameters.get(SPACE_KEY) == space and name in wanted:
-                upstream[name] = [u for u in parameters.get(UPSTREAM_KEY, "").split(",") if u in wanted]
+        upstream = {
+            str(state.holder[1]): [u for u in state.upstream if u in wanted]
+            for state in tables.values()
+            if state.owned and state.holder[0] == space and state.holder[1] in wanted
+        }
         return _depths(upstream)
 
     # --- syncing assets ----------------------------------------------------------------------------
@@ -352,7 +351,8 @@ class SyncEngine:
                 current = self._databases({b["space"] for b in batches}, report, dry_run=dry_run)
             writes = []
             for future in as_completed(reads):
-                desired = self._desired_or_fail(future, reads[future], report)
+                # popped so that a desired table is freed once it is planned and written
+                desired = self._desired_or_fail(future, reads.pop(future), report)
                 action = desired and self._plan(desired, current, report, full_refresh=full_refresh)
                 if not action:
                     continue
@@ -376,9 +376,9 @@ class SyncEngine:
 
     def _databases(
         self, spaces: Collection[str], report: SyncReport, *, dry_run: bool
-    ) -> dict[str, dict[str, dict[str, Any]] | str]:
+    ) -> dict[str, dict[str, TableState] | str]:
         """Current tables per database, or why the database could not be read."""
-        current: dict[str, dict[str, dict[str, Any]] | str] = {}
+        current: dict[str, dict[str, TableState] | str] = {}
         for space in sorted(spaces):
             database = database_name(self.rule, space)
             if database in current:
@@ -393,7 +393,7 @@ class SyncEngine:
     def _plan(
         self,
         desired: DesiredTable,
-        current: Mapping[str, dict[str, dict[str, Any]] | str],
+        current: Mapping[str, dict[str, TableState] | str],
         report: SyncReport,
         *,
         full_refresh: bool,
@@ -435,11 +435,11 @@ class SyncEngine:
 
     def _current_tables(
         self, database: str, space: str, report: SyncReport, *, dry_run: bool
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[str, TableState]:
         """The database's tables (one paginated read per run or job), creating the database if missing."""
         if database in self._tables:
             return self._tables[database]
-        tables = self.glue.get_tables(database)
+        tables = self._table_states(database)
         if tables is None:
             tables = {}
             if dry_run:
@@ -452,6 +452,15 @@ class SyncEngine:
                 )
         self._tables[database] = tables
         return tables
+
+    def _table_states(self, database: str) -> dict[str, TableState] | None:
+        """Summaries of a database's tables, page by page, so a run never holds every definition."""
+        try:
+            return {state.name: state for state in map(TableState.of, self.glue.iter_tables(database))}
+        except GlueCallFailed as error:
+            if error.code == "EntityNotFoundException":
+                return None
+            raise
 
     def _database_description(self, space: str) -> str:
         if self._database_per_space:

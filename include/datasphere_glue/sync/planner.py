@@ -14,6 +14,7 @@ from include.datasphere_glue.glue.tables import (
     MANAGED_KEY,
     SPACE_KEY,
     TECHNICAL_NAME_KEY,
+    UPSTREAM_KEY,
     DesiredTable,
     describe_differences,
     fingerprint_of,
@@ -56,6 +57,48 @@ class TableAction:
         return f"{text}: {self.reason}" if self.reason else text
 
 
+@dataclass(frozen=True, slots=True)
+class TableState:
+    """What the planner needs of a table as Glue holds it, without keeping its whole definition.
+
+    A run over thousands of tables keeps one of these per table; the full definition is kept only for
+    a table whose content no longer matches its stored fingerprint, to say what was changed by hand.
+    """
+
+    name: str
+    owned: bool
+    holder: tuple[str | None, str | None]
+    stored_fingerprint: str | None
+    content_fingerprint: str
+    version_id: str | None
+    lineage: str | None
+    upstream: tuple[str, ...] = ()
+    edited_table: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(cls, table: Mapping[str, Any]) -> TableState:
+        """Summarise a table as ``GetTables`` returns it."""
+        parameters = table.get("Parameters") or {}
+        stored = parameters.get(FINGERPRINT_KEY)
+        content = fingerprint_of(table)
+        return cls(
+            name=str(table.get("Name", "")).lower(),
+            owned=is_owned(table),
+            holder=(parameters.get(SPACE_KEY), parameters.get(TECHNICAL_NAME_KEY)),
+            stored_fingerprint=stored,
+            content_fingerprint=content,
+            version_id=table.get("VersionId"),
+            lineage=parameters.get(LINEAGE_KEY),
+            upstream=tuple(u for u in parameters.get(UPSTREAM_KEY, "").split(",") if u),
+            edited_table=table if stored and stored != content else None,
+        )
+
+    @property
+    def hand_edited(self) -> bool:
+        """Whether the table changed since we wrote it (only meaningful for owned tables)."""
+        return bool(self.stored_fingerprint) and self.stored_fingerprint != self.content_fingerprint
+
+
 def is_owned(table: Mapping[str, Any]) -> bool:
     """Whether a Glue table carries our ownership marker; tables without it are never touched."""
     return (table.get("Parameters") or {}).get(MANAGED_KEY) == "true"
@@ -85,14 +128,14 @@ def find_collisions(targets: Mapping[str, tuple[str, str]]) -> dict[str, str]:
 
 def plan_tables(
     desired: Iterable[DesiredTable],
-    current: Mapping[str, Mapping[str, Any]],
+    current: Mapping[str, TableState | Mapping[str, Any]],
     *,
     full_refresh: bool = False,
 ) -> list[TableAction]:
     """Plan the writes that bring one database's tables in line with the desired ones.
 
     :param desired: tables wanted in one database.
-    :param current: that database's tables as ``GetTables`` returned them, by lower-case name.
+    :param current: that database's tables (as ``GetTables`` returned them, or summarised), by name.
     :param full_refresh: rewrite tables even when their fingerprint says nothing changed.
     """
     wanted = list(desired)
@@ -107,47 +150,46 @@ def plan_tables(
 
 
 def plan_table(
-    desired: DesiredTable, current: Mapping[str, Any] | None, *, full_refresh: bool = False
+    desired: DesiredTable, current: TableState | Mapping[str, Any] | None, *, full_refresh: bool = False
 ) -> TableAction:
     """Plan one table against its current state in Glue (None when it does not exist)."""
     if current is None:
         return _action(ActionKind.CREATE, desired, table_input=desired.table_input)
-    parameters = current.get("Parameters") or {}
-    if not is_owned(current):
+    state = current if isinstance(current, TableState) else TableState.of(current)
+    if not state.owned:
         return _action(
             ActionKind.SKIP,
             desired,
             reason=f"Glue table {desired.database}.{desired.name} exists but is not managed by this sync "
             f"(no {MANAGED_KEY} parameter); left untouched",
         )
-    holder = (parameters.get(SPACE_KEY), parameters.get(TECHNICAL_NAME_KEY))
-    if holder != (desired.space, desired.technical_name):
+    if state.holder != (desired.space, desired.technical_name):
         return _action(
             ActionKind.FAIL,
             desired,
             reason=f"name collision: Glue table {desired.database}.{desired.name} already holds asset "
-            f"{holder[0]}/{holder[1]}; not overwritten",
+            f"{state.holder[0]}/{state.holder[1]}; not overwritten",
         )
-    stored = parameters.get(FINGERPRINT_KEY)
-    table_input = _keep_lineage(desired.table_input, parameters)
-    version_id = current.get("VersionId")
-    if stored and fingerprint_of(current) != stored:
+    table_input = _keep_lineage(desired.table_input, state.lineage)
+    if state.hand_edited:
+        edited = state.edited_table or {}
         return _action(
             ActionKind.UPDATE,
             desired,
             table_input=table_input,
-            version_id=version_id,
-            conflict=describe_differences(current, desired.table_input),
+            version_id=state.version_id,
+            conflict=describe_differences(edited, desired.table_input),
         )
-    if stored == desired.fingerprint and not full_refresh:
+    if state.stored_fingerprint == desired.fingerprint and not full_refresh:
         return _action(ActionKind.UNCHANGED, desired)
-    reason = "full refresh" if stored == desired.fingerprint else "source changed"
-    return _action(ActionKind.UPDATE, desired, table_input=table_input, version_id=version_id, reason=reason)
+    reason = "full refresh" if state.stored_fingerprint == desired.fingerprint else "source changed"
+    return _action(
+        ActionKind.UPDATE, desired, table_input=table_input, version_id=state.version_id, reason=reason
+    )
 
 
-def _keep_lineage(table_input: dict[str, Any], current_parameters: Mapping[str, str]) -> dict[str, Any]:
+def _keep_lineage(table_input: dict[str, Any], lineage: str | None) -> dict[str, Any]:
     """Carry the lineage that finalize wrote over to the new definition; it is not the source's to drop."""
-    lineage = current_parameters.get(LINEAGE_KEY)
     if not lineage:
         return table_input
     return {**table_input, "Parameters": {**table_input["Parameters"], LINEAGE_KEY: lineage}}
