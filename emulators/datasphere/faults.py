@@ -58,9 +58,9 @@ class Faults:
 
     latency_ms: int = 0
     token_lifetime: int = 3600
-    rate_limit: CountedFault = field(default_factory=CountedFault)
-    server_errors: CountedFault = field(default_factory=CountedFault)
-    html_login: CountedFault = field(default_factory=CountedFault)
+    rate_limit: CountedFault = field(default_factory=lambda: CountedFault(status=429, retry_after=1))
+    server_errors: CountedFault = field(default_factory=lambda: CountedFault(status=503))
+    html_login: CountedFault = field(default_factory=lambda: CountedFault(status=200))
 
     def update(self, settings: dict[str, Any]) -> bool:
         """Merge admin settings into the faults in force; return True when tokens must expire now.
@@ -101,8 +101,9 @@ class Faults:
             )
         if "html_login" in settings:
             raw = _counted(settings, "html_login")
+            # A login page is a 200: the proxy answers in place of the service.
             self.html_login = CountedFault(
-                remaining=_non_negative(raw, "count"), path_prefix=raw.get("path_prefix")
+                status=200, remaining=_non_negative(raw, "count"), path_prefix=raw.get("path_prefix")
             )
         return bool(settings.get("expire_tokens"))
 

@@ -28,7 +28,7 @@ from emulators.datasphere.catalog import (
     parse_space,
 )
 from emulators.datasphere.edmx import render_edmx
-from emulators.datasphere.faults import LOGIN_PAGE, TOKEN_PATH, FaultError, Faults
+from emulators.datasphere.faults import LOGIN_PAGE, TOKEN_PATH, CountedFault, FaultError, Faults
 from emulators.datasphere.odata import ODataError, QueryOptions, page
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,22 @@ class EmulatorState:
             self.faults = self.startup_faults_copy()
             self.calls.clear()
             self.fault_counts.clear()
+
+    def admit(self, group: str, path: str) -> tuple[int, CountedFault | None]:
+        """Count an API call and pick the fault that answers it, if any.
+
+        :param group: the API group the call is counted under.
+        :param path: the request path, matched against the faults' path prefixes.
+        :return: the latency to add in milliseconds, and the fault (None to serve the call normally).
+        """
+        with self.lock:
+            self.calls[group] += 1
+            self.calls["total"] += 1
+            for fault in (self.faults.rate_limit, self.faults.server_errors, self.faults.html_login):
+                if fault.take(path):
+                    self.fault_counts["html" if fault.status == 200 else str(fault.status)] += 1
+                    return self.faults.latency_ms, fault
+            return self.faults.latency_ms, None
 
     def startup_faults_copy(self) -> Faults:
         """Faults as configured at start-up: latency and token lifetime only."""
@@ -188,28 +204,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _api(self, method: str, path: str, query: dict[str, str], body: bytes) -> None:
-        state = self.server.state
         group = _api_group(path)
-        with state.lock:
-            state.calls[group] += 1
-            state.calls["total"] += 1
-            faults = state.faults
-            latency = faults.latency_ms
-            rate_limited = faults.rate_limit.take(path)
-            retry_after = faults.rate_limit.retry_after
-            server_error = faults.server_errors.status if faults.server_errors.take(path) else 0
-            login_page = faults.html_login.take(path) if not (rate_limited or server_error) else False
-            for name, hit in (("429", rate_limited), (str(server_error), server_error), ("html", login_page)):
-                if hit:
-                    state.fault_counts[name] += 1
-        if latency:
-            time.sleep(latency / 1000)
-        if rate_limited:
-            raise ApiError(429, "Too Many Requests", headers={"Retry-After": str(retry_after)})
-        if server_error:
-            raise ApiError(server_error, HTTPStatus(server_error).phrase)
-        if login_page:
-            self._send(200, LOGIN_PAGE.encode(), "text/html; charset=utf-8")
+        latency_ms, fault = self.server.state.admit(group, path)
+        if latency_ms:
+            time.sleep(latency_ms / 1000)
+        if fault is not None:
+            self._answer_fault(fault)
             return
 
         if path == TOKEN_PATH:
@@ -228,6 +228,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self._repository(path)
         else:
             raise ApiError(404, f"no resource at {path}")
+
+    def _answer_fault(self, fault: CountedFault) -> None:
+        if fault.status == 200:
+            self._send(200, LOGIN_PAGE.encode(), "text/html; charset=utf-8")
+        elif fault.status == 429:
+            raise ApiError(429, "Too Many Requests", headers={"Retry-After": str(fault.retry_after)})
+        else:
+            raise ApiError(fault.status, HTTPStatus(fault.status).phrase)
 
     # --- OAuth ------------------------------------------------------------------------------------
 

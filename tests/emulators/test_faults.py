@@ -74,6 +74,22 @@ class TestHtmlLoginPage:
         assert second.json()["value"]
 
 
+class TestCombinedFaults:
+    def test_each_call_takes_one_fault_in_a_fixed_order(
+        self, api: httpx.Client, datasphere: EmulatorProcess
+    ) -> None:
+        datasphere.admin.set_faults(
+            rate_limit={"count": 1}, server_errors={"count": 1, "status": 503}, html_login={"count": 1}
+        )
+
+        answers = [api.get(SPACES) for _ in range(4)]
+
+        assert [r.status_code for r in answers] == [429, 503, 200, 200]
+        assert answers[2].headers["Content-Type"].startswith("text/html")
+        assert answers[3].json()["value"]
+        assert datasphere.admin.calls()["faults"] == {"429": 1, "503": 1, "html": 1}
+
+
 class TestLatency:
     def test_latency_delays_every_api_call(self, api: httpx.Client, datasphere: EmulatorProcess) -> None:
         datasphere.admin.set_faults(latency_ms=300)
