@@ -124,9 +124,9 @@ class DatasphereClient:
         limits = httpx.Limits(
             max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
         )
-        self._http = httpx.Client(
-            timeout=config.timeout, limits=limits, follow_redirects=False, transport=transport
-        )
+        # More threads than connections queue for one instead of failing: the pool is the tenant's cap.
+        timeout = httpx.Timeout(config.timeout, pool=None)
+        self._http = httpx.Client(timeout=timeout, limits=limits, follow_redirects=False, transport=transport)
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
         self._calls: Counter[str] = Counter()
