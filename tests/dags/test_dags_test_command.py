@@ -1,0 +1,97 @@
+"""`airflow dags test` runs a shipped rule's DAG end to end against the local Datasphere and Glue."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from emulators.datasphere.testing import EmulatorProcess
+from include.datasphere_glue.compiler import dag_id_for
+from tests.fixtures.airflow import PROJECT_ROOT, AirflowEnv
+from tests.fixtures.aws import MotoServer
+
+RULE = "finance_hr_tables"
+# The demo catalog's SALES space holds a deliberate Glue name collision (a failing asset), so the rule
+# keeps to two clean spaces; no retries, so that a failure ends the command at once.
+RULES = """\
+rules:
+  - name: finance_hr_tables
+    description: Tables and views of the finance and HR spaces.
+    owner: data-platform
+    priority: HIGH
+    frequency: hourly
+    match:
+      spaces: [FINANCE, HR]
+      object_types: [localtables, remotetables, views]
+    job:
+      retries: 0
+      batch_size: 10
+"""
+SPACES = {"FINANCE", "HR"}
+
+
+@pytest.mark.slow
+def test_dags_test_syncs_the_rule_into_glue(
+    airflow_env: AirflowEnv, datasphere: EmulatorProcess, moto_server: MotoServer, glue: object
+) -> None:
+    shutil.copy(PROJECT_ROOT / "rules" / "_defaults.yaml", airflow_env.rules_folder)
+    (airflow_env.rules_folder / "finance_hr.yaml").write_text(RULES, encoding="utf-8")
+    shutil.copy(PROJECT_ROOT / "dags" / "datasphere_sync.py", airflow_env.dags_folder)
+    airflow_env.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = datasphere.connection_json()
+    airflow_env.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+
+    result = airflow_env.cli("dags", "test", dag_id_for(RULE), timeout=600)
+
+    states = _task_states(airflow_env)
+    output = f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert ("finalize", -1) in states, f"finalize never ran:\n{output}"
+    assert set(states.values()) <= {"success", "skipped"}, states
+    expected_tables = _expected_tables(datasphere)
+    databases = {db["Name"] for db in glue.get_databases()["DatabaseList"]}  # type: ignore[attr-defined]
+    written = {
+        (db, table["Name"])
+        for db in databases
+        for table in glue.get_tables(DatabaseName=db)["TableList"]  # type: ignore[attr-defined]
+    }
+    assert expected_tables <= written, sorted(expected_tables - written)[:10]
+    summary = _finalize_summary(airflow_env)
+    assert summary["rule"] == RULE
+    assert summary["failed"] == 0
+    assert summary["created"] == len(expected_tables)
+    jobs = [key for key in states if key[0].startswith("sync_stage_") and key[1] >= 0]
+    assert summary["jobs"] == {"total": len(jobs), "failed": 0}
+    # The empty stage (no analytic models selected) was skipped, not failed.
+    assert states["sync_stage_2", -1] == "skipped"
+
+
+def _task_states(airflow_env: AirflowEnv) -> dict[tuple[str, int], str]:
+    rows = airflow_env.query(
+        "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ?", dag_id_for(RULE)
+    )
+    return {(row["task_id"], row["map_index"]): row["state"] for row in rows}
+
+
+def _finalize_summary(airflow_env: AirflowEnv) -> dict[str, object]:
+    rows = airflow_env.query(
+        "SELECT value FROM xcom WHERE dag_id = ? AND task_id = 'finalize' AND key = 'return_value'",
+        dag_id_for(RULE),
+    )
+    assert rows, "finalize returned no report"
+    value = rows[0]["value"]
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _expected_tables(datasphere: EmulatorProcess) -> set[tuple[str, str]]:
+    """Glue names of the demo catalog's tables and views, as the rule selects and names them."""
+    catalog = datasphere.admin.catalog()
+    wanted = {"localtables", "remotetables", "views"}
+    tables = set()
+    for space in catalog["spaces"]:
+        if space["name"] not in SPACES:
+            continue
+        for asset in space["assets"]:
+            if asset["type"] in wanted:
+                tables.add((f"dev_{space['name'].lower()}", asset["name"].lower().replace(".", "_")))
+    return tables
