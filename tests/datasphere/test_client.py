@@ -1,0 +1,138 @@
+"""The HTTP client's protocol details against scripted answers: token request, Retry-After, network errors."""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from include.datasphere_glue.datasphere.client import DatasphereClient, DatasphereConfig, RetryPolicy
+from include.datasphere_glue.datasphere.errors import (
+    DatasphereAuthError,
+    DatasphereConfigError,
+    DatasphereUnavailable,
+)
+
+TENANT = "https://acme.eu10.hcs.cloud.sap"
+TOKEN_URL = "https://acme.authentication.eu10.hana.ondemand.com/oauth/token"
+TOKEN = {"access_token": "tok", "token_type": "bearer", "expires_in": 3600}
+
+
+def _client(answer: Callable[[httpx.Request], httpx.Response], **retry: float) -> DatasphereClient:
+    policy = RetryPolicy(**{"max_attempts": 4, "backoff_seconds": 0.001, **retry})  # type: ignore[arg-type]
+    config = DatasphereConfig(
+        tenant_url=TENANT,
+        client_id="sb-client!b1",
+        client_secret="p@ss:word",
+        token_url=TOKEN_URL,
+        retry=policy,
+    )
+    return DatasphereClient(config, transport=httpx.MockTransport(answer))
+
+
+class TestTokenRequest:
+    def test_client_credentials_go_as_basic_auth_and_the_grant_as_a_form(self) -> None:
+        seen: list[httpx.Request] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            if request.url.host != "acme.eu10.hcs.cloud.sap":
+                return httpx.Response(200, json=TOKEN)
+            return httpx.Response(200, json={"value": []})
+
+        _client(answer).get_json("/api/v1/datasphere/consumption/catalog/spaces", api="catalog")
+
+        token_request, call = seen
+        assert (token_request.method, str(token_request.url)) == ("POST", TOKEN_URL)
+        assert token_request.content == b"grant_type=client_credentials"
+        assert token_request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+        expected = base64.b64encode(b"sb-client!b1:p@ss:word").decode()
+        assert token_request.headers["Authorization"] == f"Basic {expected}"
+        assert call.headers["Authorization"] == "Bearer tok"
+
+    def test_a_token_without_access_token_is_an_auth_error_naming_the_extra(self) -> None:
+        def answer(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, json={"token_type": "bearer"})
+
+        with pytest.raises(
+            DatasphereAuthError, match="without a usable access_token: check the token_url extra"
+        ):
+            _client(answer).get_json("/x", api="catalog")
+
+
+class TestRetries:
+    def test_retry_after_as_an_http_date_is_honoured(self) -> None:
+        answers = iter([1, 0])
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/oauth/token":
+                return httpx.Response(200, json=TOKEN)
+            if next(answers):
+                later = email.utils.formatdate(time.time() + 2, usegmt=True)
+                return httpx.Response(429, headers={"Retry-After": later})
+            return httpx.Response(200, json=[])
+
+        started = time.monotonic()
+        assert _client(answer).get_json("/x", api="catalog") == []
+        assert time.monotonic() - started >= 1.0
+
+    def test_connection_errors_are_retried(self) -> None:
+        failures = iter([True, True, False])
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/oauth/token":
+                return httpx.Response(200, json=TOKEN)
+            if next(failures):
+                raise httpx.ConnectError("connection refused", request=request)
+            return httpx.Response(200, json={"ok": True})
+
+        client = _client(answer)
+
+        assert client.get_json("/x", api="repository") == {"ok": True}
+        assert client.calls == {"token": 1, "repository": 3}
+
+    def test_the_total_time_budget_bounds_the_retries(self) -> None:
+        def answer(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/oauth/token":
+                return httpx.Response(200, json=TOKEN)
+            return httpx.Response(500)
+
+        client = _client(answer, max_attempts=100, backoff_seconds=0.05, max_total_seconds=0.3)
+        started = time.monotonic()
+
+        with pytest.raises(DatasphereUnavailable, match=r"GET /x failed after \d+ attempt\(s\)"):
+            client.get("/x", api="catalog")
+        assert time.monotonic() - started < 1.0
+        assert client.calls["catalog"] < 100
+
+
+class TestMisconfiguration:
+    def test_a_redirect_to_a_login_host_is_not_followed(self) -> None:
+        seen: list[httpx.Request] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            if request.url.path == "/oauth/token":
+                return httpx.Response(200, json=TOKEN)
+            return httpx.Response(302, headers={"Location": "https://login.example/saml2/idp/sso?x=1"})
+
+        with pytest.raises(DatasphereConfigError, match=r"redirected to login\.example .*SSO or login proxy"):
+            _client(answer).get("/x", api="catalog")
+        assert [request.url.host for request in seen][-1] == "acme.eu10.hcs.cloud.sap"
+
+    def test_an_html_body_without_html_content_type_is_still_recognised(self) -> None:
+        def answer(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/oauth/token":
+                return httpx.Response(200, json=TOKEN)
+            return httpx.Response(
+                200,
+                content=b"\n  <!DOCTYPE html><html><body>Sign in</body></html>",
+                headers={"Content-Type": "application/json"},
+            )
+
+        with pytest.raises(DatasphereConfigError, match="HTML page instead of the Datasphere API"):
+            _client(answer).get_json("/x", api="catalog")
