@@ -336,6 +336,19 @@ class TestFaults:
         assert "space SALES: cannot list views" in listing.warnings[0]
         assert {ref.object_type for ref in listing.refs} == {ObjectType.LOCAL_TABLE}
 
+    def test_a_failing_catalog_page_makes_the_listing_incomplete(
+        self, datasphere: EmulatorProcess, catalog: DatasphereCatalog
+    ) -> None:
+        prefix = "/api/v1/datasphere/consumption/catalog/spaces('SALES')/assets"
+        datasphere.admin.set_faults(server_errors={"count": 100, "status": 503, "path_prefix": prefix})
+
+        listing = catalog.list_assets("SALES", [ObjectType.VIEW])
+
+        assert not listing.complete
+        assert listing.warnings[0].startswith("space SALES: cannot list exposed assets: GET ")
+        assert len(listing.refs) == 15  # still listed from the repository, without catalog details
+        assert all(ref.metadata_url is None for ref in listing.refs)
+
     def test_a_space_the_client_may_not_read_is_skipped_with_a_warning(
         self, catalog: DatasphereCatalog
     ) -> None:

@@ -205,9 +205,9 @@ class DatasphereCatalog:
 
         A failed page marks the listing incomplete but keeps the entries read so far.
         """
-        url = f"{self._catalog_base()}/spaces('{_odata_key(space)}')/assets"
         exposed: dict[str, dict[str, Any]] = {}
         try:
+            url = f"{self._catalog_base()}/spaces('{_odata_key(space)}')/assets"
             for item in self._pages(url):
                 if item.get("name"):
                     exposed[str(item["name"])] = item
@@ -215,8 +215,7 @@ class DatasphereCatalog:
             if error.status_code == 403:
                 listing.fail(f"space {space}: skipped, the OAuth client is not a member (HTTP 403)")
                 return None
-            else:
-                listing.fail(f"space {space}: cannot list exposed assets: {error}")
+            listing.fail(f"space {space}: cannot list exposed assets: {error}")
         except (DatasphereAuthError, DatasphereConfigError):
             raise
         except DatasphereError as error:
