@@ -24,9 +24,10 @@ import time
 import tracemalloc
 import urllib.request
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -52,6 +53,8 @@ class Run:
 
     name: str
     seconds: float
+    cpu_seconds: float
+    server_cpu_seconds: dict[str, float]
     datasphere_calls: dict[str, int]
     glue_calls: dict[str, int]
     outcome: dict[str, int] = field(default_factory=dict)
@@ -73,19 +76,43 @@ def main(argv: list[str] | None = None) -> int:
     )
     with (
         EmulatorProcess(f"synthetic:{args.assets}:{args.spaces}", latency_ms=args.latency_ms) as emulator,
-        _moto_server() as glue_url,
+        _moto_server() as (glue_url, moto_pid),
     ):
+        servers = {"emulator": emulator.pid or 0, "moto": moto_pid}
         rule = _rule(args)
         runs = [
-            _engine_run("engine: first sync", emulator, glue_url, rule, args),
-            _engine_run("engine: no-change re-sync", emulator, glue_url, rule, args),
+            _measured(servers, _engine_run, "engine: first sync", emulator, glue_url, rule, args),
+            _measured(servers, _engine_run, "engine: no-change re-sync", emulator, glue_url, rule, args),
         ]
         peak_mb = _peak_mb()
         _reset_glue(glue_url)
-        runs.append(_sequential_run("sequential: first sync", emulator, glue_url, rule, args))
+        runs.append(
+            _measured(servers, _sequential_run, "sequential: first sync", emulator, glue_url, rule, args)
+        )
         if not args.skip_sequential_resync:
-            runs.append(_sequential_run("sequential: no-change re-sync", emulator, glue_url, rule, args))
+            runs.append(
+                _measured(
+                    servers, _sequential_run, "sequential: no-change re-sync", emulator, glue_url, rule, args
+                )
+            )
     return _print_results(runs, peak_mb, args)
+
+
+def _measured(servers: dict[str, int], run: Callable[..., Run], *args: Any) -> Run:
+    """Run one pass and add the CPU time the emulator and moto spent serving it."""
+    before = {name: _cpu_seconds(pid) for name, pid in servers.items()}
+    result = run(*args)
+    result.server_cpu_seconds = {name: _cpu_seconds(pid) - before[name] for name, pid in servers.items()}
+    return result
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the engine ----------------------------------------------------------------------------------
@@ -96,12 +123,12 @@ def _engine_run(name: str, emulator: EmulatorProcess, glue_url: str, rule: Resol
     with DatasphereCatalog(_config(emulator, args.workers)) as source:
         glue = GlueCatalog(_glue_client(glue_url, args.workers))
         engine = SyncEngine(source, glue, rule, max_workers=args.workers)
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.process_time()
         report = engine.sync_all()
-        seconds = time.monotonic() - started
+        seconds, cpu_seconds = time.monotonic() - started, time.process_time() - cpu_started
     outcome = {k: report.summary()[k] for k in ("created", "updated", "unchanged", "failed", "skipped")}
     print(f"  {name}: {seconds:.1f}s {outcome}", flush=True)
-    return Run(name, seconds, _datasphere_calls(emulator), dict(glue.calls), outcome)
+    return Run(name, seconds, cpu_seconds, {}, _datasphere_calls(emulator), dict(glue.calls), outcome)
 
 
 # --- the plain sequential loop -------------------------------------------------------------------
@@ -116,7 +143,7 @@ def _sequential_run(
     glue_calls: Counter[str] = Counter()
     client.meta.events.register("before-call.glue.*", lambda model, **_: glue_calls.update([model.name]))
     outcome: Counter[str] = Counter()
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     with DatasphereCatalog(_config(emulator, 1)) as source:
         for space in sorted(source.list_spaces()):
             database = database_name(rule, space)
@@ -124,9 +151,9 @@ def _sequential_run(
             for ref in source.list_assets(space, SYNCABLE_TYPES).refs:
                 desired = build_desired_table(source.read_asset(ref), rule)
                 outcome[_put_table(client, database, desired.table_input, desired.fingerprint)] += 1
-    seconds = time.monotonic() - started
+    seconds, cpu_seconds = time.monotonic() - started, time.process_time() - cpu_started
     print(f"  {name}: {seconds:.1f}s {dict(outcome)}", flush=True)
-    return Run(name, seconds, _datasphere_calls(emulator), dict(glue_calls), dict(outcome))
+    return Run(name, seconds, cpu_seconds, {}, _datasphere_calls(emulator), dict(glue_calls), dict(outcome))
 
 
 def _ensure_database(client: Any, database: str) -> None:
@@ -189,7 +216,7 @@ def _glue_client(endpoint_url: str, concurrency: int) -> Any:
 
 
 @contextmanager
-def _moto_server() -> Generator[str, None, None]:
+def _moto_server() -> Generator[tuple[str, int], None, None]:
     port = free_port()
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "benchmark", "AWS_SECRET_ACCESS_KEY": "benchmark"}
     process = subprocess.Popen(
@@ -202,7 +229,7 @@ def _moto_server() -> Generator[str, None, None]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_answers(f"{url}/moto-api/")
-        yield url
+        yield url, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
@@ -232,7 +259,12 @@ def _print_results(runs: list[Run], peak_mb: float, args: Any) -> int:
     print()
     width = max(len(run.name) for run in runs)
     for run in runs:
-        print(f"{run.name:<{width}}  {run.seconds:8.1f}s  Glue writes {run.glue_writes:6d}")
+        print(
+            f"{run.name:<{width}}  {run.seconds:8.1f}s wall  {run.cpu_seconds:7.1f}s CPU (this process)  "
+            f"Glue writes {run.glue_writes:6d}"
+        )
+        servers = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in run.server_cpu_seconds.items())
+        print(f"{'':<{width}}  server CPU       {servers}")
         print(f"{'':<{width}}  Datasphere calls {json.dumps(run.datasphere_calls, sort_keys=True)}")
         print(f"{'':<{width}}  Glue calls       {json.dumps(run.glue_calls, sort_keys=True)}")
     by_name = {run.name: run for run in runs}
@@ -259,6 +291,11 @@ def _print_results(runs: list[Run], peak_mb: float, args: Any) -> int:
         (f"{measure} {peak_mb:.0f} MB during the engine runs (target < 300 MB)", peak_mb < TARGET_PEAK_MB)
     )
     print()
+    print(
+        "load average (1, 5, 15 min) at the end: "
+        + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        + f" on {os.cpu_count()} CPUs; the servers share them with this process"
+    )
     for text, passed in checks:
         print(f"[{'ok' if passed else 'MISSED'}] {text}")
     return 0 if all(passed for _, passed in checks) else 1

@@ -135,6 +135,7 @@ class SyncEngine:
         self._spaces: dict[str, _Space] = {}
         self._space_names: list[str] | None = None
         self._tables: dict[str, dict[str, TableState]] = {}
+        self._missing_databases: set[str] = set()  # seen missing by discover; created by the first job
         # A template without {space} puts several spaces into one database.
         self._database_per_space = "space" in {
             name for _, name, _, _ in string.Formatter().parse(rule.target.database_template) if name
@@ -319,12 +320,15 @@ class SyncEngine:
         previous sync does. Assets new since then count as depth 0. Used only to order batches.
         """
         database = database_name(self.rule, space)
+        if database in self._missing_databases:
+            return {}
         try:
             tables = self._tables.get(database) or self._table_states(database)
         except GlueCallFailed as error:
             log.warning("Batches of %s not ordered by upstream: %s", space, error)
             return {}
         if tables is None:
+            self._missing_databases.add(database)
             return {}
         self._tables[database] = tables
         wanted = set(names)
@@ -439,17 +443,19 @@ class SyncEngine:
         """The database's tables (one paginated read per run or job), creating the database if missing."""
         if database in self._tables:
             return self._tables[database]
-        tables = self._table_states(database)
+        missing = database in self._missing_databases
+        tables = None if missing else self._table_states(database)
         if tables is None:
             tables = {}
             if dry_run:
-                report.actions.append(f"create database {database}")
-            else:
-                self.glue.create_database(
-                    database,
-                    description=self._database_description(space),
-                    parameters=self._database_parameters(space),
-                )
+                report.act(f"create database {database}")
+            elif not self.glue.create_database(
+                database,
+                description=self._database_description(space),
+                parameters=self._database_parameters(space),
+            ):
+                tables = self._table_states(database) or {}  # another job created it meanwhile
+            self._missing_databases.discard(database)
         self._tables[database] = tables
         return tables
 
