@@ -27,7 +27,14 @@ from typing import Any
 
 from scripts.apply_settings import SettingsError, load_settings
 from scripts.stack.airflow_api import AirflowApi
-from scripts.stack.processes import PortBusyError, PortClaim, Service, check_ports_free, wait_until
+from scripts.stack.processes import (
+    PortBusyError,
+    PortClaim,
+    Service,
+    check_ports_free,
+    stop_services,
+    wait_until,
+)
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +201,9 @@ class LocalStack:
         if self._api is not None:
             self._api.close()
             self._api = None
-        for name in reversed(list(self.services)):
-            self.services[name].stop()
+        emulators = [s for n, s in self.services.items() if n not in AIRFLOW_COMPONENTS]
+        stop_services(self._airflow())
+        stop_services(emulators, timeout=5)
 
     def start_service(self, name: str) -> Service:
         """Start (or start again) one service by name: ``glue``, ``datasphere`` or an Airflow component."""
@@ -434,6 +442,7 @@ def _env_int(name: str, default: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the stack until Ctrl-C; return the exit code."""
     logging.basicConfig(level=logging.INFO, format="[up] %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per REST call is noise here
     config = parse_args(argv)
     stack = LocalStack(config)
     with _signals_stop_the_stack():

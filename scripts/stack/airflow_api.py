@@ -92,6 +92,14 @@ class AirflowApi:
         path = f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances"
         return list(self.request("GET", path, params={"limit": 1000})["task_instances"])
 
+    def task_tries(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> list[dict[str, Any]]:
+        """Every attempt of one task instance, oldest first, with start and end dates."""
+        path = f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances/{quote(task_id)}"
+        if map_index >= 0:
+            path += f"/{map_index}"
+        tries = self.request("GET", path + "/tries")["task_instances"]
+        return sorted(tries, key=lambda t: t["try_number"])
+
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
         """The decoded value of one XCom of a run's unmapped task."""
         path = (

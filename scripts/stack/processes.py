@@ -140,22 +140,7 @@ class Service:
 
     def stop(self, timeout: float = 15.0) -> None:
         """Ask the whole tree to stop, wait, then kill whatever is left; never leaves a process behind."""
-        if self.process is None:
-            return
-        members = self.tree()
-        if self.process.poll() is None:
-            _signal_group(self.process.pid, signal.SIGTERM)
-            for member in members[1:]:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    member.send_signal(signal.SIGTERM)
-        _, alive = psutil.wait_procs(members, timeout=timeout)
-        _signal_group(self.process.pid, signal.SIGKILL)
-        for member in alive:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                member.kill()
-        psutil.wait_procs(alive, timeout=5)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
+        stop_services([self], timeout=timeout)
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of the service's log, to show why it stopped."""
@@ -166,6 +151,36 @@ class Service:
             log_file.seek(max(0, log_file.tell() - 16_000))
             text = log_file.read().decode("utf-8", errors="replace")
         return "\n".join(text.splitlines()[-lines:])
+
+
+def stop_services(services: Sequence[Service], *, timeout: float = 15.0) -> None:
+    """Send SIGTERM to every tree at once, wait for all together, then SIGKILL what is left.
+
+    :param services: services to stop; ones never started or already gone are skipped.
+    :param timeout: seconds the processes get to shut down cleanly.
+    """
+    members: list[psutil.Process] = []
+    started = [s for s in services if s.process is not None]
+    for service in started:
+        tree = service.tree()
+        members += tree
+        if service.pid is not None:
+            _signal_group(service.pid, signal.SIGTERM)
+        for member in tree[1:]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                member.send_signal(signal.SIGTERM)
+    _, alive = psutil.wait_procs(members, timeout=timeout)
+    for service in started:
+        if service.pid is not None:
+            _signal_group(service.pid, signal.SIGKILL)
+    for member in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.kill()
+    psutil.wait_procs(alive, timeout=5)
+    for service in started:
+        if service.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                service.process.wait(timeout=5)
 
 
 def _signal_group(pid: int, sig: int) -> None:
