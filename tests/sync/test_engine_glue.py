@@ -69,6 +69,15 @@ class TestDiscovery:
         ordered = [b["names"][0] for b in engine_for(source, glue, job={"batch_size": 1}).discover().batches]
         assert ordered == ["T_RAW", "V2", "V4", "V3", "V1"]
 
+    def test_upstream_cycles_do_not_stop_discovery(self, glue: Any) -> None:
+        source = MemorySource()
+        source.add(make_asset("V1", upstream=("V2",)), make_asset("V2", upstream=("V1",)), make_asset("V0"))
+        engine_for(source, glue).sync_all()
+        names = [
+            n for b in engine_for(source, glue, job={"batch_size": 1}).discover().batches for n in b["names"]
+        ]
+        assert sorted(names) == ["V0", "V1", "V2"] and names[0] == "V0"
+
     def test_rule_match_and_only_select_assets(self, glue: Any) -> None:
         source = sales_source(5)
         engine = engine_for(
