@@ -57,6 +57,12 @@ def _scope(
     rules = queries.visible_rules(
         session, readable, rules=set(rule or ()), priorities={p.upper() for p in priority or ()}
     )
+    log.debug(
+        "Sync metrics for %s: %d of %d readable DAGs are sync rules",
+        user.get_name(),
+        len(rules),
+        len(readable),
+    )
     return Scope(
         rules=rules,
         window=queries.make_window(now, window_hours),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -16,8 +15,6 @@ from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
-
-log = logging.getLogger(__name__)
 
 SYNC_DAG_PREFIX = "datasphere_sync__"
 JOB_TASK_IDS = ("sync_stage_0", "sync_stage_1", "sync_stage_2")
