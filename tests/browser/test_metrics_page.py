@@ -61,6 +61,17 @@ def test_metrics_page_from_the_airflow_navigation(api_server: ApiServer, browser
         sum(e["assets_synced"] for e in expected.values())
     )
     assert frame.locator("[data-figure=late-rules]").inner_text() == "1"
+    waiting = [
+        job
+        for rule in world.build(api_server.seeded_at)
+        for run in rule.runs
+        for job in run.jobs
+        if job.state in ("scheduled", "queued")
+    ]
+    assert frame.locator("[data-figure=waiting-jobs]").inner_text() == str(len(waiting))
+    pool = frame.locator("#pools tr[data-pool=datasphere_sync]")
+    assert pool.locator("[data-slot=used]").inner_text() == str(world.POOL_SLOTS)  # running + queued
+    assert pool.locator("[data-slot=total]").inner_text() == str(world.POOL_SLOTS)
     assert frame.locator("#freshness tr[data-rule=finance] .badge").inner_text() == "late"
     assert frame.locator("#freshness tr[data-rule=sales] .badge").inner_text() == "ok"
     log_link = frame.locator("#failures a").first

@@ -123,7 +123,7 @@ class TestRules:
         assert freshness["sales"]["promise_seconds"] == 75 * 60
         assert freshness["finance"]["status"] == "late"  # daily, last success 39h50m ago
         assert freshness["finance"]["age_seconds"] == pytest.approx((39 * 60 + 50) * 60, abs=30)
-        assert freshness["finance"]["last_run_state"] == "failed"
+        assert freshness["finance"]["last_run_state"] == "running"  # f3 is under way, f2 failed
         assert freshness["hr"]["status"] == "unscheduled"
         assert freshness["hr"]["last_success"] is None
         assert freshness["secretrule"]["status"] == "ok"
@@ -166,8 +166,8 @@ class TestSummary:
 
     def test_window_narrows_the_runs_counted(self, client: Any, seeded: Any, admin: Any) -> None:
         document = get_json(client, f"{API}/summary", admin, window_hours=1)
-        # s3 (30 min) and secretrule's m1 (10 min) are the only runs due in the last hour.
-        assert document["totals"]["runs"] == {"success": 2}
+        # s3 (30 min), secretrule's m1 and finance's f3 (10 min) are the only runs due in the last hour.
+        assert document["totals"]["runs"] == {"success": 2, "running": 1}
         assert document["window"]["seconds"] == 3600
 
     def test_window_is_bounded(self, client: Any, seeded: Any, admin: Any) -> None:
@@ -182,6 +182,23 @@ class TestSummary:
         by_priority = get_json(client, f"{API}/summary", admin, priority="critical")
         assert list(by_priority["priorities"]) == ["CRITICAL"]
         assert by_priority["rules"] == 1
+
+
+class TestQueue:
+    def test_running_run_shows_in_the_queue(self, client: Any, seeded: Any, admin: Any) -> None:
+        queue = get_json(client, f"{API}/queue", admin)
+        assert queue["by_priority"] == {
+            "HIGH": {
+                "scheduled": 2,
+                "queued": 1,
+                "running": 1,
+                "deferred": 0,
+                "up_for_retry": 0,
+                "waiting": 3,
+            }
+        }
+        assert queue["pools"]["datasphere_sync"]["used"] == world.POOL_SLOTS
+        assert queue["pools"]["datasphere_sync"]["open"] == 0
 
 
 class TestFailures:

@@ -155,6 +155,19 @@ def build(now: datetime) -> list[Rule]:
                     Job("finalize", "upstream_failed"),
                 ],
             ),
+            # Running now: one job holds a slot of the 2-slot pool, one is queued, two wait their turn.
+            Run(
+                "f3",
+                ago(minutes=10),
+                "running",
+                jobs=[
+                    Job("discover", "success", duration=2.0),
+                    Job("sync_stage_0", "running", 0),
+                    Job("sync_stage_0", "queued", 1),
+                    Job("sync_stage_0", "scheduled", 2),
+                    Job("sync_stage_0", "scheduled", 3),
+                ],
+            ),
         ],
     )
     hr = Rule("hr", "LOW", "manual", [])
@@ -178,8 +191,12 @@ def build(now: datetime) -> list[Rule]:
     return [sales, finance, hr, secret]
 
 
+POOL_SLOTS = 2
+
+
 def insert(session: Session, rules: list[Rule], now: datetime) -> None:
     """Write the world, plus a DAG that is not a sync DAG and must never show."""
+    seed.add_pool(session, "datasphere_sync", POOL_SLOTS)
     for rule in rules:
         dag_id = seed.add_rule(session, rule.name, priority=rule.priority, frequency=rule.frequency)
         seed.add_runs(session, dag_id, rule.runs)

@@ -37,7 +37,7 @@ h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px;border-bot
 .tile .v{font-size:22px;font-weight:600} .tile .k{font-size:12px;color:#616e7c}
 .tile.bad .v{color:#d64545}
 .charts{display:flex;flex-wrap:wrap;gap:18px}
-figure{margin:0} figcaption{font-size:13px;font-weight:600;margin-bottom:4px}
+figure{margin:0;max-width:430px} figcaption{font-size:13px;font-weight:600;margin-bottom:4px}
 table{border-collapse:collapse;font-size:13px;margin-bottom:8px} th,td{padding:3px 8px;text-align:right}
 th{background:#f5f7fa;font-weight:600} td.l,th.l{text-align:left} tr{border-bottom:1px solid #eef0f2}
 .badge{padding:1px 6px;border-radius:8px;font-size:12px;color:#fff}
