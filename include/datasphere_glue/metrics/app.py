@@ -96,11 +96,13 @@ def create_app() -> FastAPI:
 
 
 def _summary(scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
-    return payloads.summary(payloads.Snapshot(session, scope.rules, scope.window))
+    snapshot = payloads.Snapshot(session, scope.rules, scope.window, levels=("priority", "all"))
+    return payloads.summary(snapshot)
 
 
 def _rules(scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
-    return payloads.rules_report(payloads.Snapshot(session, scope.rules, scope.window), now=scope.now)
+    snapshot = payloads.Snapshot(session, scope.rules, scope.window, levels=("rule",))
+    return payloads.rules_report(snapshot, now=scope.now)
 
 
 def _queue(scope: ScopeDep, session: SessionDep) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -23,16 +24,26 @@ class Snapshot:
     :param session: metadata database session.
     :param rules: the rules the user may read (already narrowed by any filter).
     :param window: time range of the runs counted.
+    :param levels: percentile levels the request shows (``rule``, ``priority``, ``all``); ranked in
+        one statement.
     """
 
-    def __init__(self, session: Session, rules: list[RuleInfo], window: Window) -> None:
+    def __init__(
+        self,
+        session: Session,
+        rules: list[RuleInfo],
+        window: Window,
+        *,
+        levels: Collection[str] = queries.PERCENTILE_LEVELS,
+    ) -> None:
         self.session = session
         self.rules = rules
         self.window = window
+        self.levels = levels
 
     @cached_property
     def percentiles(self) -> dict[str, dict[str, tuple[float | None, float | None]]]:
-        return queries.duration_percentiles(self.session, self.rules, self.window)
+        return queries.duration_percentiles(self.session, self.rules, self.window, levels=self.levels)
 
     @cached_property
     def _windowed(self) -> tuple[dict[str, Figures], dict[str, Any]]:

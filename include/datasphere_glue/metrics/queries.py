@@ -36,6 +36,7 @@ DEFAULT_WINDOW = timedelta(hours=24)
 MAX_WINDOW = timedelta(days=14)
 SERIES_BUCKETS = 24
 PERCENTILES = (50, 95)
+PERCENTILE_LEVELS = ("rule", "priority", "all")
 
 
 @dataclass(frozen=True)
@@ -256,13 +257,14 @@ def priority_key(rules: list[RuleInfo], dag_id_column: Any) -> ColumnElement[str
 
 
 def duration_percentiles(
-    session: Session, rules: list[RuleInfo], window: Window
+    session: Session, rules: list[RuleInfo], window: Window, *, levels: Collection[str] = PERCENTILE_LEVELS
 ) -> dict[str, dict[str, tuple[float | None, float | None]]]:
     """Nearest-rank p50 and p95 of finished job durations per rule, per priority and overall.
 
     One statement: the jobs are read once into a common table expression, then ranked three ways with
     window functions; only the rows sitting at a percentile's rank come back.
 
+    :param levels: which of ``rule``, ``priority`` and ``all`` to rank (each costs a sort).
     :returns: ``{"rule": {dag_id: (p50, p95)}, "priority": {...}, "all": {"all": (p50, p95)}}``.
     """
     result: dict[str, dict[str, tuple[float | None, float | None]]] = {"rule": {}, "priority": {}, "all": {}}
@@ -287,9 +289,11 @@ def duration_percentiles(
         .prefix_with("MATERIALIZED", dialect="sqlite")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    levels = (("rule", jobs.c.dag_id), ("priority", jobs.c.priority), ("all", None))
+    keys = {"rule": jobs.c.dag_id, "priority": jobs.c.priority, "all": None}
     ranked_levels = []
-    for level, key in levels:
+    for level, key in keys.items():
+        if level not in levels:
+            continue
         ranked = select(
             literal(level).label("level"),
             (key if key is not None else literal("all")).label("group_key"),
