@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AIRFLOW_HOME = PROJECT_ROOT / ".local" / "airflow"
 RULE_DAG_PREFIX = "datasphere_sync__"
+DAG_FILE = "datasphere_sync.py"
 ADMIN_USER = "admin"
 LOOPBACK = "127.0.0.1"
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -245,24 +246,32 @@ class LocalStack:
         return sorted(f"{RULE_DAG_PREFIX}{r.name}" for r in rule_set.rules if r.rule.enabled)
 
     def unpause_rule_dags(self, timeout: float = 120.0) -> list[str]:
-        """Wait until the dag-processor has stored every rule DAG, then unpause them; return their ids."""
+        """Wait until the dag-processor has stored every rule DAG, then unpause them; return their ids.
+
+        Import errors are logged (a bad rule names its file, line and field there); when the DAG file
+        itself failed to import, waiting is cut short since its DAGs cannot appear.
+        """
         expected = self.expected_rule_dag_ids()
         api = self.api()
 
         def all_parsed() -> bool:
             present = set(api.dag_ids(prefix=RULE_DAG_PREFIX))
-            return bool(present) and (expected is None or set(expected) <= present)
+            if bool(present) and (expected is None or set(expected) <= present):
+                return True
+            return any(Path(e.get("filename", "")).name == DAG_FILE for e in api.import_errors())
 
         try:
             wait_until(all_parsed, timeout=timeout, what="the rule DAGs to be parsed", watch=self._airflow())
         except TimeoutError:
             missing = sorted(set(expected or []) - set(api.dag_ids(prefix=RULE_DAG_PREFIX)))
-            errors = [e.get("filename", "?") + ": " + e.get("stack_trace", "") for e in api.import_errors()]
-            log.warning("rule DAGs not parsed in time: %s; import errors: %s", missing, errors or "none")
+            log.warning("rule DAGs not parsed within %.0fs: %s", timeout, ", ".join(missing))
+        for error in api.import_errors():
+            trace = (error.get("stack_trace") or "").strip().splitlines()
+            log.warning("import error in %s: %s", error.get("filename"), "\n  ".join(trace[-12:]))
         dag_ids = api.dag_ids(prefix=RULE_DAG_PREFIX)
         for dag_id in dag_ids:
             api.set_paused(dag_id, False)
-        log.info("unpaused %d rule DAGs", len(dag_ids))
+        log.info("unpaused %d rule DAGs: %s", len(dag_ids), ", ".join(dag_ids))
         return dag_ids
 
     def dead_services(self) -> list[Service]:
