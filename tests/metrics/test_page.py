@@ -43,3 +43,20 @@ def test_page_shows_the_figures(client: Any, token_for: Any, session: Any) -> No
     assert not re.search(r"(src|href)=['\"]https?:", html)
     for secret in world.SECRETS:
         assert secret not in html
+
+
+def test_page_narrows_to_a_rule_through_its_link(client: Any, token_for: Any, session: Any) -> None:
+    now = datetime.now(UTC)
+    rules = world.build(now)
+    world.insert(session, rules, now)
+    headers = {"Authorization": f"Bearer {token_for()}"}
+    html = client.get(PAGE, headers=headers).text
+    link = re.search(r"<tr data-rule='sales'><td class='l'><a href='([^']*)'>sales</a>", html)
+    assert link, "rule names link to the page narrowed to that rule"
+
+    narrowed = client.get(PAGE + unescape(link.group(1)), headers=headers).text
+    summary = client.get("/datasphere-sync/api/v1/summary", headers=headers).json()
+    expected = world.expected(rules, datetime.fromisoformat(summary["window"]["since"]))
+    assert figure(narrowed, "runs") == str(sum(expected["sales"]["runs"].values()))
+    assert "data-rule='finance'" not in narrowed
+    assert "show all rules" in narrowed

@@ -79,11 +79,11 @@ def render(
         _assets_chart(summary["series"]),
         "</div>",
         "<h2>By priority</h2>",
-        _priority_section(summary["priorities"]),
+        _priority_section(summary["priorities"], filters),
         "<h2>Freshness</h2>",
-        _freshness_table(rules["rules"]),
+        _freshness_table(rules["rules"], filters),
         "<h2>Rules</h2>",
-        _rules_table(rules["rules"]),
+        _rules_table(rules["rules"], filters),
         "<h2>Queue now</h2>",
         _queue_section(queue),
         "<h2>Recent failures</h2>",
@@ -104,7 +104,20 @@ def _window_nav(filters: dict[str, Any]) -> str:
         chosen = filters.get("window_hours") or 24
         current = " style='font-weight:600'" if abs(float(chosen) - hours) < 1e-9 else ""
         links.append(f"<a href='?{escape(query)}'{current}>{label}</a>")
-    return f"<nav class='muted'>Window: {''.join(links)}</nav>"
+    narrowed = [*filters.get("rule", []), *filters.get("priority", [])]
+    showing = ""
+    if narrowed:
+        showing = f" · showing {escape(', '.join(narrowed))} only · {_filter_link('show all rules', filters)}"
+    return f"<nav class='muted'>Window: {''.join(links)}{showing}</nav>"
+
+
+def _filter_link(text: str, filters: dict[str, Any], **narrow: str) -> str:
+    """Link to this page narrowed to one rule or priority (or to none), keeping the window."""
+    query: list[tuple[str, Any]] = []
+    if filters.get("window_hours"):
+        query.append(("window_hours", filters["window_hours"]))
+    query += list(narrow.items())
+    return f"<a href='?{escape(urlencode(query))}'>{escape(text)}</a>"
 
 
 def _tiles(
@@ -206,13 +219,14 @@ def _stacked_bars(title: str, lanes: list[tuple[str, list[int], str]], starts: l
     )
 
 
-def _priority_section(priorities: dict[str, Any]) -> str:
+def _priority_section(priorities: dict[str, Any], filters: dict[str, Any]) -> str:
     rows = []
     bars = []
     peak = max([sum(figures["assets"].values()) for figures in priorities.values()] + [1])
     for priority, figures in priorities.items():
         rows.append(
-            f"<tr data-priority='{escape(priority)}'><td class='l'>{escape(priority)}</td>"
+            f"<tr data-priority='{escape(priority)}'><td class='l'>"
+            f"{_filter_link(priority, filters, priority=priority)}</td>"
             f"<td>{sum(figures['runs'].values())}</td><td>{_percent(figures['success_rate'])}</td>"
             f"<td>{sum(figures['jobs'].values())}</td>"
             f"<td>{_seconds(figures['job_duration_seconds']['p50'])}</td>"
@@ -256,14 +270,15 @@ def _outcome_bar(priority: str, assets: dict[str, int], peak: int, success_rate:
     return f"<svg width='{width}' height='{height}' role='img'>{''.join(parts)}</svg><br>"
 
 
-def _freshness_table(entries: list[dict[str, Any]]) -> str:
+def _freshness_table(entries: list[dict[str, Any]], filters: dict[str, Any]) -> str:
     if not entries:
         return "<p class='muted'>No sync rules visible to you.</p>"
     ordered = sorted(
         entries, key=lambda e: (not e["freshness"]["late"], PRIORITY_ORDER.get(e["priority"], 9), e["rule"])
     )
     rows = "".join(
-        f"<tr data-rule='{escape(entry['rule'])}'><td class='l'>{escape(entry['rule'])}</td>"
+        f"<tr data-rule='{escape(entry['rule'])}'><td class='l'>"
+        f"{_filter_link(entry['rule'], filters, rule=entry['rule'])}</td>"
         f"<td class='l'>{escape(entry['priority'])}</td><td class='l'>{escape(entry['frequency'])}</td>"
         f"<td>{_age(entry['freshness']['age_seconds'])}</td><td>{_age(entry['freshness']['promise_seconds'])}</td>"
         f"<td class='l'>{escape(entry['freshness']['last_run_state'] or '-')}</td>"
@@ -282,7 +297,7 @@ def _freshness_table(entries: list[dict[str, Any]]) -> str:
 PRIORITY_ORDER = {priority: index for index, priority in enumerate(PRIORITIES)}
 
 
-def _rules_table(entries: list[dict[str, Any]]) -> str:
+def _rules_table(entries: list[dict[str, Any]], filters: dict[str, Any]) -> str:
     if not entries:
         return ""
     rows = []
@@ -297,7 +312,8 @@ def _rules_table(entries: list[dict[str, Any]]) -> str:
             _rate(entry["assets_per_minute"]),
         ]
         rows.append(
-            f"<tr data-rule='{escape(entry['rule'])}'><td class='l'>{escape(entry['rule'])}</td>"
+            f"<tr data-rule='{escape(entry['rule'])}'><td class='l'>"
+            f"{_filter_link(entry['rule'], filters, rule=entry['rule'])}</td>"
             f"<td class='l'>{escape(entry['priority'])}</td>"
             + "".join(f"<td>{escape(str(cell))}</td>" for cell in cells)
             + "</tr>"
