@@ -46,6 +46,7 @@ from include.datasphere_glue.sync.report import SyncReport
 log = logging.getLogger(__name__)
 
 LABEL_NAMES = 2
+GLUE_READERS = 4  # databases read at once; each read is one paginated GetTables
 
 
 class AssetListing(Protocol):
@@ -143,10 +144,13 @@ class SyncEngine:
 
     # --- public steps ------------------------------------------------------------------------------
 
-    def discover(self, *, only: Collection[str] | None = None) -> Discovery:
+    def discover(self, *, only: Collection[str] | None = None, order_by_upstream: bool = True) -> Discovery:
         """List the rule's spaces and cut the selected assets into batches, in stage order.
 
         :param only: technical names to limit the run to; None syncs every selected asset.
+        :param order_by_upstream: put assets after the same-stage assets they read (costs one
+            ``GetTables`` per database); pointless when a stage's batches run together, as in
+            :meth:`sync_all`.
         """
         started = time.monotonic()
         spaces = self._list_spaces()
@@ -165,7 +169,7 @@ class SyncEngine:
             missing = wanted - {ref.technical_name for ref in tables}
             if missing:
                 warnings.append(f"not selected by rule '{self.rule.name}': {', '.join(sorted(missing))}")
-        batches = self._batches(tables, collisions)
+        batches = self._batches(tables, collisions, order_by_upstream=order_by_upstream)
         discovery = Discovery(
             batches=batches,
             complete=all(self._space(space).complete for space in spaces),
@@ -228,7 +232,7 @@ class SyncEngine:
         reports = []
         discover_report = SyncReport(rule=self.rule.name, dry_run=dry_run)
         with self._measured(discover_report, "discover"):
-            discovery = self.discover(only=only)
+            discovery = self.discover(only=only, order_by_upstream=False)
         discover_report.warnings.extend(discovery.warnings)
         reports.append(discover_report)
         for stage in sorted({batch["stage"] for batch in discovery.batches}):
@@ -287,7 +291,9 @@ class SyncEngine:
         refs = {ref.technical_name: ref for ref in listing.refs}
         return _Space(refs=refs, complete=listing.complete, warnings=list(listing.warnings))
 
-    def _batches(self, refs: Sequence[AssetRef], collisions: Mapping[str, str]) -> list[Batch]:
+    def _batches(
+        self, refs: Sequence[AssetRef], collisions: Mapping[str, str], *, order_by_upstream: bool
+    ) -> list[Batch]:
         by_group: dict[tuple[int, str], list[AssetRef]] = defaultdict(list)
         for ref in refs:
             by_group[ref.object_type.sync_stage, ref.space].append(ref)
@@ -295,7 +301,7 @@ class SyncEngine:
         size = self.rule.job.batch_size
         for (stage, space), group in sorted(by_group.items()):
             names = sorted(ref.technical_name for ref in group)
-            if stage > 0 and len(names) > 1:
+            if order_by_upstream and stage > 0 and len(names) > 1:
                 depths = self._upstream_depths(space, names)
                 names.sort(key=lambda name: (depths.get(name, 0), name))
             for start in range(0, len(names), size):
@@ -344,15 +350,19 @@ class SyncEngine:
     def _sync_batches(self, batches: Sequence[Batch], *, dry_run: bool, full_refresh: bool) -> SyncReport:
         """Sync batches together: reads and writes share one pool, so a slow asset never idles the rest."""
         report = SyncReport(rule=self.rule.name, dry_run=dry_run)
-        with self._measured(report, "sync"), ThreadPoolExecutor(max_workers=self.max_workers) as pool:
+        spaces = {batch["space"] for batch in batches}
+        with (
+            self._measured(report, "sync"),
+            ThreadPoolExecutor(max_workers=self.max_workers) as pool,
+            # Glue is read on threads of its own, while Datasphere answers the first reads.
+            ThreadPoolExecutor(max_workers=min(GLUE_READERS, len(spaces) or 1)) as readers,
+        ):
+            current = self._databases(spaces, readers, report, dry_run=dry_run)
             reads = {
                 pool.submit(self._read_and_map, ref): ref
                 for batch in batches
                 for ref in self._batch_refs(batch, report)
             }
-            # Glue is read while Datasphere answers the first reads.
-            with self._timed(report, "glue_read"):
-                current = self._databases({b["space"] for b in batches}, report, dry_run=dry_run)
             writes = []
             for future in as_completed(reads):
                 # popped so that a desired table is freed once it is planned and written
@@ -379,30 +389,36 @@ class SyncEngine:
         return report
 
     def _databases(
-        self, spaces: Collection[str], report: SyncReport, *, dry_run: bool
-    ) -> dict[str, dict[str, TableState] | str]:
-        """Current tables per database, or why the database could not be read."""
-        current: dict[str, dict[str, TableState] | str] = {}
-        for space in sorted(spaces):
-            database = database_name(self.rule, space)
-            if database in current:
-                continue
-            try:
-                current[database] = self._current_tables(database, space, report, dry_run=dry_run)
-            except GlueCallFailed as error:
-                log.error("Glue database %s could not be read: %s", database, error)
-                current[database] = f"Glue database {database} could not be read or created: {error}"
-        return current
+        self, spaces: Collection[str], readers: ThreadPoolExecutor, report: SyncReport, *, dry_run: bool
+    ) -> dict[str, Future[dict[str, TableState] | str]]:
+        """Start reading each database's tables; the result is the tables, or why they could not be read."""
+        databases = {database_name(self.rule, space): space for space in sorted(spaces)}
+        return {
+            database: readers.submit(self._database_or_reason, database, space, report, dry_run=dry_run)
+            for database, space in databases.items()
+        }
+
+    def _database_or_reason(
+        self, database: str, space: str, report: SyncReport, *, dry_run: bool
+    ) -> dict[str, TableState] | str:
+        started = time.monotonic()
+        try:
+            return self._current_tables(database, space, report, dry_run=dry_run)
+        except GlueCallFailed as error:
+            log.error("Glue database %s could not be read: %s", database, error)
+            return f"Glue database {database} could not be read or created: {error}"
+        finally:
+            report.add_time("glue_read", time.monotonic() - started)
 
     def _plan(
         self,
         desired: DesiredTable,
-        current: Mapping[str, dict[str, TableState] | str],
+        current: Mapping[str, Future[dict[str, TableState] | str]],
         report: SyncReport,
         *,
         full_refresh: bool,
     ) -> TableAction | None:
-        tables = current[desired.database]
+        tables = current[desired.database].result()
         if isinstance(tables, str):
             report.fail(desired.asset_key, tables)
             return None
