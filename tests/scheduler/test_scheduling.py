@@ -33,6 +33,9 @@ FLAKY_TABLE = "PAYROLL"
 RETRY_DELAY, BACKOFF, MAX_DELAY = 2, 8, 8
 # Seconds the scheduler may add to a retry delay: its loop, the executor and the task's start-up.
 SCHEDULING_SLACK = 7.0
+# The watcher polls this often in the test (60 s in production); a change must start a run in 120 s.
+WATCH_INTERVAL = 5
+CHANGE_DEADLINE = 120
 REPOSITORY = "/dwaas-core/api/v1/spaces"
 
 RULES = f"""\
@@ -90,6 +93,13 @@ rules:
     frequency: manual
     match: {{spaces: [FINANCE], object_types: [localtables], include: [COST_CENTERS]}}
     job: {{pool: sched_other}}
+  - name: live_headcount
+    description: The headcount model, synced when it changes in Datasphere.
+    owner: team-live
+    priority: CRITICAL
+    frequency: real_time
+    match: {{spaces: [HR], object_types: [analyticmodels], include: [AM_HEADCOUNT]}}
+    job: {{pool: sched_other}}
   - name: reporting
     description: Syncs only after both upstream rules synced.
     owner: team-deps
@@ -127,8 +137,9 @@ def stack(
         connection["extra"]["retry_max_attempts"] = 1
         airflow.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = json.dumps(connection)
         airflow.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+        airflow.env["DATASPHERE_GLUE_WATCH_INTERVAL_SECONDS"] = str(WATCH_INTERVAL)
         airflow.set_pools({"sched_shared": SHARED_POOL_SLOTS, "sched_other": 4})
-        with airflow.start("api-server", "scheduler", "dag-processor"):
+        with airflow.start("api-server", "scheduler", "dag-processor", "triggerer"):
             expected = {dag_id_for(name) for name in _rule_names()}
             airflow.wait_for(
                 lambda: expected <= {row["dag_id"] for row in airflow.query("SELECT dag_id FROM dag")},
@@ -214,6 +225,48 @@ def test_dependent_rule_runs_only_after_all_its_upstream_rules(stack: Stack) -> 
         assert reporting_start >= _end(airflow, upstream, "finalize")
     run = _runs(airflow, "reporting")[0]
     assert run["run_type"] == "asset_triggered"
+
+
+def test_real_time_rule_runs_on_a_change_and_never_when_nothing_changed(stack: Stack) -> None:
+    airflow = stack.airflow
+    # The watcher's first poll stores the baseline fingerprint on its asset.
+    airflow.wait_for(
+        lambda: airflow.query(
+            "SELECT s.value FROM asset_state_store s JOIN asset a ON a.id = s.asset_id "
+            "WHERE a.name = 'datasphere-glue://changes/live_headcount' AND s.key = 'fingerprint'"
+        ),
+        timeout=180,
+        what="the change watcher's first fingerprint",
+    )
+    # With catchup off, Airflow runs the safety-net cron once for its latest past time when the DAG
+    # appears (the initial sync); that run is "scheduled". Change-driven runs are "asset_triggered".
+    time.sleep(4 * WATCH_INTERVAL)
+    assert _triggered(airflow, "live_headcount") == [], "a run started although nothing changed"
+
+    model = stack.datasphere.admin.get_asset("HR", "AM_HEADCOUNT")
+    definition = model["definition"]
+    definition["elements"]["CHANGED_AT"] = {"type": "cds.Timestamp", "@EndUserText.label": "Changed at"}
+    changed = time.monotonic()
+    stack.datasphere.admin.upsert_asset(
+        "HR", "AM_HEADCOUNT", object_type="analyticmodels", definition=definition, exposed=True
+    )
+
+    airflow.wait_for(
+        lambda: _triggered(airflow, "live_headcount"), timeout=CHANGE_DEADLINE, what="a run after the change"
+    )
+    assert time.monotonic() - changed < CHANGE_DEADLINE
+    airflow.wait_for(
+        lambda: all(run["state"] in {"success", "failed"} for run in _triggered(airflow, "live_headcount")),
+        timeout=240,
+        what="the change-driven run to finish",
+    )
+    assert [run["state"] for run in _triggered(airflow, "live_headcount")] == ["success"]
+    time.sleep(3 * WATCH_INTERVAL)
+    assert len(_triggered(airflow, "live_headcount")) == 1, "the watcher fired again without a change"
+
+
+def _triggered(airflow: AirflowEnv, rule: str) -> list[dict[str, object]]:
+    return [run for run in _runs(airflow, rule) if run["run_type"] == "asset_triggered"]
 
 
 # --- reading the metadata database -------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +22,10 @@ CHANGE_ASSET_NAME = "datasphere-glue://changes/{rule}"
 CHANGE_ASSET_URI = "x-datasphere-glue://changes/{rule}"
 
 # Seconds between two fingerprint polls of a real_time rule: a change is seen within one interval plus
-# the time the scheduler takes to create the run, well inside the promised two minutes.
+# the time the scheduler takes to create the run, well inside the promised two minutes. The environment
+# variable exists for tests; every Airflow component of one deployment must see the same value.
 REAL_TIME_POLL_SECONDS = 60.0
+POLL_SECONDS_ENV = "DATASPHERE_GLUE_WATCH_INTERVAL_SECONDS"
 
 # Fixed cron expressions for the named frequencies; "{minute}" spreads rules over the hour so that a
 # hundred hourly rules do not all queue their jobs at minute 0.
@@ -100,7 +103,7 @@ def change_asset(rule: ResolvedRule, *, datasphere_conn_id: str) -> Asset:
     trigger = DatasphereChangeTrigger(
         rule_name=rule.name,
         datasphere_conn_id=datasphere_conn_id,
-        poll_interval=REAL_TIME_POLL_SECONDS,
+        poll_interval=float(os.environ.get(POLL_SECONDS_ENV, REAL_TIME_POLL_SECONDS)),
     )
     return Asset(
         name=CHANGE_ASSET_NAME.format(rule=rule.name),
