@@ -95,3 +95,49 @@ def _expected_tables(datasphere: EmulatorProcess) -> set[tuple[str, str]]:
             if asset["type"] in wanted:
                 tables.add((f"dev_{space['name'].lower()}", asset["name"].lower().replace(".", "_")))
     return tables
+
+
+FAILING_RULES = """\
+rules:
+  - name: sales_with_collision
+    description: Sales tables and views; two tables collide on one Glue name.
+    owner: data-platform
+    priority: HIGH
+    frequency: hourly
+    match:
+      spaces: [SALES]
+      object_types: [localtables, views]
+    job:
+      retries: 0
+      batch_size: 50
+"""
+
+
+@pytest.mark.slow
+def test_a_failed_job_fails_the_run_after_finalize_reported_and_later_stages_ran(
+    airflow_env: AirflowEnv, datasphere: EmulatorProcess, moto_server: MotoServer, glue: object
+) -> None:
+    shutil.copy(PROJECT_ROOT / "rules" / "_defaults.yaml", airflow_env.rules_folder)
+    (airflow_env.rules_folder / "sales.yaml").write_text(FAILING_RULES, encoding="utf-8")
+    shutil.copy(PROJECT_ROOT / "dags" / "datasphere_sync.py", airflow_env.dags_folder)
+    airflow_env.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = datasphere.connection_json()
+    airflow_env.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+    dag_id = dag_id_for("sales_with_collision")
+
+    airflow_env.cli("dags", "test", dag_id, timeout=600, check=False)
+
+    rows = airflow_env.query("SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ?", dag_id)
+    states = {(row["task_id"], row["map_index"]): row["state"] for row in rows}
+    assert states["sync_stage_0", 0] == "failed"  # the table batch holding the collision
+    assert states["sync_stage_1", 0] == "success"  # views still synced after the failed table job
+    assert states["finalize", -1] == "failed"
+    run_state = airflow_env.query("SELECT state FROM dag_run WHERE dag_id = ?", dag_id)[0]["state"]
+    assert run_state == "failed"
+    summary_rows = airflow_env.query(
+        "SELECT value FROM xcom WHERE dag_id = ? AND task_id = 'finalize' AND key = 'return_value'", dag_id
+    )
+    summary = json.loads(summary_rows[0]["value"])
+    assert summary["jobs"]["failed"] == 1
+    assert summary["failed"] == 2 and any("collision" in message for message in summary["errors"].values())
+    written = {table["Name"] for table in glue.get_tables(DatabaseName="dev_sales")["TableList"]}  # type: ignore[attr-defined]
+    assert "customers" in written and "sales_orders" not in written
