@@ -42,6 +42,7 @@ class Freshness:
 
     @property
     def late(self) -> bool:
+        """Whether the rule broke its frequency's promise."""
         return self.status in ("late", "never")
 
 

@@ -43,6 +43,7 @@ class Snapshot:
 
     @cached_property
     def percentiles(self) -> dict[str, dict[str, tuple[float | None, float | None]]]:
+        """Job duration percentiles of the requested levels."""
         return queries.duration_percentiles(self.session, self.rules, self.window, levels=self.levels)
 
     @cached_property
@@ -53,10 +54,12 @@ class Snapshot:
 
     @property
     def per_rule(self) -> dict[str, Figures]:
+        """Figures of each rule, keyed by dag_id."""
         return self._windowed[0]
 
     @property
     def series(self) -> dict[str, Any]:
+        """Runs, jobs and synced assets per time bucket and priority."""
         return self._windowed[1]
 
 
@@ -193,6 +196,7 @@ def figures_json(figures: Figures) -> dict[str, Any]:
 
 
 def window_json(window: Window) -> dict[str, Any]:
+    """Render the window the figures cover."""
     return {"since": window.since.isoformat(), "until": window.until.isoformat(), "seconds": window.seconds}
 
 

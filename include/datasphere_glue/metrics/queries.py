@@ -61,10 +61,12 @@ class Window:
 
     @property
     def seconds(self) -> float:
+        """Length of the window in seconds."""
         return (self.until - self.since).total_seconds()
 
     @property
     def bucket_starts(self) -> list[datetime]:
+        """Start of each of the equal time buckets the series split the window into."""
         step = (self.until - self.since) / self.buckets
         return [self.since + step * index for index in range(self.buckets)]
 
@@ -89,6 +91,7 @@ class Figures:
 
     @property
     def assets_synced(self) -> int:
+        """Assets a run put in step with Datasphere: created, updated, unchanged or deleted."""
         return sum(self.assets[outcome] for outcome in SYNCED_OUTCOMES)
 
     @property
