@@ -64,22 +64,25 @@ def test_a_dependent_rule_runs_after_all_its_upstream_rules(dags: dict[str, obje
 
     condition = timetable.asset_condition
     assert isinstance(condition, AssetAll)
-    assert sorted(asset.name for asset in condition.objects) == [
+    assert sorted(str(getattr(asset, "name", "")) for asset in condition.objects) == [
         "datasphere-glue://rules/daily_rule",
         "datasphere-glue://rules/hourly_rule",
     ]
 
 
 def test_real_time_watches_changes_with_a_daily_safety_net(dags: dict[str, object]) -> None:
-    from airflow.sdk import AssetOrTimeSchedule
+    from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable
 
     from include.datasphere_glue.triggers import DatasphereChangeTrigger
 
     timetable = dags["datasphere_sync__live_rule"].timetable  # type: ignore[attr-defined]
 
     assert isinstance(timetable, AssetOrTimeSchedule)
+    assert isinstance(timetable.timetable, CronTriggerTimetable)
     assert timetable.timetable.expression.split()[1:] == ["1", "*", "*", "*"]
-    watcher = timetable.asset_condition.watchers[0]
+    watched = timetable.asset_condition
+    assert isinstance(watched, Asset)
+    watcher = watched.watchers[0]
     assert isinstance(watcher.trigger, DatasphereChangeTrigger)
     assert watcher.trigger.poll_interval <= 60  # a change is seen well inside two minutes
     classpath, kwargs = watcher.trigger.serialize()

@@ -122,7 +122,7 @@ def test_finalize_updates_the_rules_asset(dag_bag: Any, shipped_rules: list[Reso
 
 
 def test_schedules_follow_the_frequency(dag_bag: Any, shipped_rules: list[ResolvedRule]) -> None:
-    from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
+    from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable
 
     for rule in shipped_rules:
         timetable = dag_bag.dags[dag_id_for(rule.name)].timetable
@@ -134,6 +134,8 @@ def test_schedules_follow_the_frequency(dag_bag: Any, shipped_rules: list[Resolv
         elif frequency is Frequency.REAL_TIME:
             assert isinstance(timetable, AssetOrTimeSchedule), rule.name
             watched = timetable.asset_condition
-            assert watched.watchers and watched.watchers[0].trigger.rule_name == rule.name
+            assert isinstance(watched, Asset), rule.name
+            assert watched.watchers
+            assert getattr(watched.watchers[0].trigger, "rule_name", None) == rule.name
         else:
             assert isinstance(timetable, CronTriggerTimetable), rule.name
