@@ -141,3 +141,23 @@ def test_a_failed_job_fails_the_run_after_finalize_reported_and_later_stages_ran
     assert summary["failed"] == 2 and any("collision" in message for message in summary["errors"].values())
     written = {table["Name"] for table in glue.get_tables(DatabaseName="dev_sales")["TableList"]}  # type: ignore[attr-defined]
     assert "customers" in written and "sales_orders" not in written
+
+
+@pytest.mark.slow
+def test_trigger_form_dry_run_of_named_assets_writes_nothing(
+    airflow_env: AirflowEnv, datasphere: EmulatorProcess, moto_server: MotoServer, glue: object
+) -> None:
+    shutil.copy(PROJECT_ROOT / "rules" / "_defaults.yaml", airflow_env.rules_folder)
+    (airflow_env.rules_folder / "finance_hr.yaml").write_text(RULES, encoding="utf-8")
+    shutil.copy(PROJECT_ROOT / "dags" / "datasphere_sync.py", airflow_env.dags_folder)
+    airflow_env.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = datasphere.connection_json()
+    airflow_env.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+    conf = json.dumps({"dry_run": True, "assets": ["GL_ACCOUNTS", "EMPLOYEES"]})
+
+    airflow_env.cli("dags", "test", dag_id_for(RULE), "--conf", conf, timeout=600)
+
+    summary = _finalize_summary(airflow_env)
+    assert summary["dry_run"] is True
+    assert summary["jobs"] == {"total": 2, "failed": 0}  # one job per space, only the named assets
+    assert summary["created"] == 2
+    assert glue.get_databases()["DatabaseList"] == []  # type: ignore[attr-defined]
