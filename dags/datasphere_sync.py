@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from airflow.sdk import get_parsing_context
 
-from include.datasphere_glue.compiler import compile_rules, raise_for_rule_errors, rules_dir, strict_rules
-from include.datasphere_glue.rules.loader import load_rules
+from include.datasphere_glue.compiler import compile_rules, load_rule_set, raise_for_rule_errors, strict_rules
 
-_rule_set = load_rules(rules_dir())
+_rule_set = load_rule_set()
 if strict_rules():
     raise_for_rule_errors(_rule_set)
 

@@ -8,7 +8,6 @@ word DAG in this docstring lets Airflow's safe-mode discovery parse it).
 
 from __future__ import annotations
 
-from include.datasphere_glue.compiler import raise_for_rule_errors, rules_dir
-from include.datasphere_glue.rules.loader import load_rules
+from include.datasphere_glue.compiler import load_rule_set, raise_for_rule_errors
 
-raise_for_rule_errors(load_rules(rules_dir()))
+raise_for_rule_errors(load_rule_set())

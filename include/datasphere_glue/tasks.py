@@ -174,10 +174,9 @@ def load_rule(rule_name: str) -> ResolvedRule:
     :param rule_name: name of the rule.
     :raises RuleNotRunnable: when the rule is gone, disabled or invalid.
     """
-    from include.datasphere_glue.compiler import rules_dir
-    from include.datasphere_glue.rules.loader import load_rules
+    from include.datasphere_glue.compiler import load_rule_set, rules_dir
 
-    rule_set = load_rules(rules_dir())
+    rule_set = load_rule_set()
     for rule in rule_set.rules:
         if rule.name == rule_name:
             return rule

@@ -5,6 +5,7 @@ from __future__ import annotations
 from include.datasphere_glue.compiler.build import (
     InvalidRules,
     compile_rules,
+    load_rule_set,
     raise_for_rule_errors,
     rules_dir,
     strict_rules,
@@ -18,6 +19,7 @@ __all__ = [
     "build_dag",
     "compile_rules",
     "dag_id_for",
+    "load_rule_set",
     "raise_for_rule_errors",
     "rule_asset",
     "rules_dir",

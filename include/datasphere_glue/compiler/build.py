@@ -24,6 +24,9 @@ DEFAULT_AWS_CONN_ID = "aws_default"
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
+_LOADED: dict[tuple[object, ...], RuleSet] = {}
+
+
 class InvalidRules(Exception):
     """Some sync rules are invalid; the message names file, line, rule and field of each."""
 
@@ -32,6 +35,26 @@ def rules_dir() -> Path:
     """The rules folder: ``$DATASPHERE_GLUE_RULES_DIR``, else ``rules/`` in the project root."""
     configured = os.environ.get(RULES_DIR_ENV)
     return Path(configured) if configured else _PROJECT_ROOT / "rules"
+
+
+def load_rule_set(folder: Path | None = None) -> RuleSet:
+    """Load the rules folder, once per process for as long as none of its files changes.
+
+    Both DAG files, and a worker's task after it parsed the DAG file, read the same folder; the cache
+    key holds every rules file's size and modification time, so an edit is always seen.
+
+    :param folder: the rules folder; :func:`rules_dir` when omitted.
+    """
+    from include.datasphere_glue.rules.loader import load_rules
+
+    folder = folder or rules_dir()
+    key = _folder_signature(folder)
+    rule_set = _LOADED.get(key)
+    if rule_set is None:
+        rule_set = load_rules(folder)
+        _LOADED.clear()  # one folder per process in practice; never grow
+        _LOADED[key] = rule_set
+    return rule_set
 
 
 def strict_rules() -> bool:
@@ -81,3 +104,14 @@ def raise_for_rule_errors(rule_set: RuleSet) -> None:
         f"{len(lines)} invalid sync rule setting(s); the DAGs of these rules are missing, every other "
         "rule's DAG is loaded:\n" + "\n".join(lines)
     )
+
+
+def _folder_signature(folder: Path) -> tuple[object, ...]:
+    files = []
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in {".yaml", ".yml"} and path.is_file():
+                stat = path.stat()
+                files.append((str(path), stat.st_mtime_ns, stat.st_size))
+    # The loader reads the environment name from DATASPHERE_GLUE_ENV; a different value is another result.
+    return (str(folder.resolve()), os.environ.get("DATASPHERE_GLUE_ENV"), tuple(files))
