@@ -424,6 +424,12 @@ def parse_args(argv: Sequence[str] | None) -> StackConfig:
         help="state folder (metadata database, logs); default .local/airflow",
     )
     parser.add_argument("--rules-dir", type=Path, default=None, help="rules folder; default rules/")
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        default=PROJECT_ROOT / "airflow_settings.yaml",
+        help="Astro-format settings file (pools, connections, variables); default airflow_settings.yaml",
+    )
     parser.add_argument("--catalog", default="demo", help="emulator catalog: demo or a catalog file")
     parser.add_argument(
         "--no-airflow", action="store_true", help="start only the Datasphere emulator and the local Glue"
@@ -433,6 +439,7 @@ def parse_args(argv: Sequence[str] | None) -> StackConfig:
         airflow_home=args.airflow_home.resolve(),
         ports=StackPorts(api=args.api_port, glue=args.glue_port, datasphere=args.datasphere_port),
         rules_dir=args.rules_dir.resolve() if args.rules_dir else None,
+        settings_file=args.settings.resolve(),
         catalog=args.catalog,
         airflow=not args.no_airflow,
     )

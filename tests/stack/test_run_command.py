@@ -59,3 +59,20 @@ def test_a_signal_stops_every_process_the_run_command_started(tmp_path: Path, st
         for child in children:
             if child.is_running():
                 child.kill()
+
+
+def test_a_malformed_settings_file_stops_the_run_command_before_anything_starts(tmp_path: Path) -> None:
+    settings = tmp_path / "airflow_settings.yaml"
+    settings.write_text("airflow:\n  pools:\n    - pool_name: datasphere_sync\n      pool_slot: lots\n")
+    command = [sys.executable, "-m", "scripts.local_stack", "--settings", str(settings)]
+    command += ["--airflow-home", str(tmp_path / "home"), "--api-port", str(free_port())]
+    command += ["--glue-port", str(free_port()), "--datasphere-port", str(free_port())]
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert (
+        "airflow_settings.yaml: pools[0] (datasphere_sync): pool_slot must be an integer, got 'lots'"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "home").exists()
