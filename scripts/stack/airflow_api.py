@@ -53,8 +53,13 @@ class AirflowApi:
         raise AssertionError("unreachable")
 
     def dag_ids(self, *, prefix: str = "") -> list[str]:
-        """Every DAG the API lists (active ones), optionally only those whose id starts with ``prefix``."""
-        dags = self.request("GET", "/api/v2/dags", params={"limit": 1000})["dags"]
+        """Every DAG the metadata database holds, optionally only those whose id starts with ``prefix``.
+
+        Stale DAGs are included: on a busy machine the dag-processor can flag a DAG stale for a moment
+        between two parses, and a DAG that exists must not look missing then.
+        """
+        params = {"limit": 1000, "exclude_stale": False}
+        dags = self.request("GET", "/api/v2/dags", params=params)["dags"]
         return sorted(d["dag_id"] for d in dags if d["dag_id"].startswith(prefix))
 
     def import_errors(self) -> list[dict[str, Any]]:
