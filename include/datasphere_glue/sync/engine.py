@@ -8,10 +8,10 @@ import string
 import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NotRequired, Protocol, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from include.datasphere_glue.datasphere.errors import DatasphereAuthError, DatasphereConfigError
 from include.datasphere_glue.glue.catalog import GlueCallFailed, GlueCatalog
@@ -46,7 +46,8 @@ from include.datasphere_glue.sync.report import SyncReport
 log = logging.getLogger(__name__)
 
 LABEL_NAMES = 2
-GLUE_READERS = 4  # databases read at once; each read is one paginated GetTables
+GLUE_READERS = 2  # databases read at once; each read is one paginated GetTables
+IN_FLIGHT_PER_WORKER = 4  # reads and writes queued per worker: keeps workers busy, memory flat
 
 
 class AssetListing(Protocol):
@@ -358,24 +359,8 @@ class SyncEngine:
             ThreadPoolExecutor(max_workers=min(GLUE_READERS, len(spaces) or 1)) as readers,
         ):
             current = self._databases(spaces, readers, report, dry_run=dry_run)
-            reads = {
-                pool.submit(self._read_and_map, ref): ref
-                for batch in batches
-                for ref in self._batch_refs(batch, report)
-            }
-            writes = []
-            for future in as_completed(reads):
-                # popped so that a desired table is freed once it is planned and written
-                desired = self._desired_or_fail(future, reads.pop(future), report)
-                action = desired and self._plan(desired, current, report, full_refresh=full_refresh)
-                if not action:
-                    continue
-                if action.kind in (ActionKind.CREATE, ActionKind.UPDATE) and not dry_run:
-                    writes.append(pool.submit(apply_action, action, self.glue, report))
-                else:
-                    apply_action(action, self.glue, report, dry_run=dry_run)
-            for write in as_completed(writes):
-                write.result()  # apply_action records its own failures; this surfaces only bugs
+            refs = (ref for batch in batches for ref in self._batch_refs(batch, report))
+            self._pipeline(refs, pool, current, report, dry_run=dry_run, full_refresh=full_refresh)
         log.info(
             "Rule %s: %d created, %d updated, %d unchanged, %d skipped, %d failed in %.2fs",
             self.rule.name,
@@ -387,6 +372,43 @@ class SyncEngine:
             report.duration_seconds,
         )
         return report
+
+    def _pipeline(
+        self,
+        refs: Iterator[AssetRef],
+        pool: ThreadPoolExecutor,
+        current: Mapping[str, Future[dict[str, TableState] | str]],
+        report: SyncReport,
+        *,
+        dry_run: bool,
+        full_refresh: bool,
+    ) -> None:
+        """Read, plan and write assets with a bounded number in flight, so memory stays flat at any size.
+
+        Reads and writes share the pool; a write is submitted as soon as its read is planned.
+        """
+        window = IN_FLIGHT_PER_WORKER * self.max_workers
+        in_flight: dict[Future[Any], AssetRef | None] = {}  # None marks a write
+
+        def fill() -> None:
+            while len(in_flight) < window and (ref := next(refs, None)) is not None:
+                in_flight[pool.submit(self._read_and_map, ref)] = ref
+
+        fill()
+        while in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                ref = in_flight.pop(future)
+                if ref is None:
+                    future.result()  # apply_action records its own failures; this surfaces only bugs
+                    continue
+                desired = self._desired_or_fail(future, ref, report)
+                action = desired and self._plan(desired, current, report, full_refresh=full_refresh)
+                if action and action.kind in (ActionKind.CREATE, ActionKind.UPDATE) and not dry_run:
+                    in_flight[pool.submit(apply_action, action, self.glue, report)] = None
+                elif action:
+                    apply_action(action, self.glue, report, dry_run=dry_run)
+            fill()
 
     def _databases(
         self, spaces: Collection[str], readers: ThreadPoolExecutor, report: SyncReport, *, dry_run: bool
