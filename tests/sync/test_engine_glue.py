@@ -99,6 +99,8 @@ class TestIncrementalSync:
         first = engine_for(source, glue).sync_all()
         assert (first.created, first.updated, first.failed) == (8, 0, 0)
         assert first.calls["glue.CreateDatabase"] == 1
+        assert {"discover", "stage_0", "stage_1", "stage_2", "glue_read", "finalize"} <= set(first.durations)
+        assert first.duration_seconds >= first.durations["stage_0"] > 0
         database = glue.get_database(Name="dev_sales")["Database"]
         assert database["Parameters"]["datasphere.space"] == "SALES"
         assert table_names(glue) == ["am_sales", *(f"t{i}" for i in range(6)), "v_orders"]

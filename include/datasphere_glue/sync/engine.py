@@ -239,7 +239,7 @@ class SyncEngine:
         for stage in sorted({batch["stage"] for batch in discovery.batches}):
             stage_batches = [batch for batch in discovery.batches if batch["stage"] == stage]
             stage_report = self._sync_batches(stage_batches, dry_run=dry_run, full_refresh=full_refresh)
-            stage_report.durations = {f"stage_{stage}": stage_report.duration_seconds}
+            stage_report.durations[f"stage_{stage}"] = stage_report.durations.pop("sync")
             reports.append(stage_report)
         reports.append(self.finalize(dry_run=dry_run, only=only))
         report = SyncReport.merge(reports)
