@@ -59,6 +59,7 @@ def discover(rule_name: str, *, datasphere_conn_id: str, aws_conn_id: str) -> di
         **by_stage,
         "complete": bool(discovery.complete),
         "warnings": list(discovery.warnings)[:50],
+        "failed_spaces": list(discovery.failed_spaces),
         "filtered": bool(wanted),
     }
 
@@ -123,6 +124,8 @@ def finalize(rule_name: str, *, datasphere_conn_id: str, aws_conn_id: str) -> di
     """
     from airflow.sdk import get_current_context
 
+    from include.datasphere_glue.stats import emit_sync_report
+    from include.datasphere_glue.sync.engine import LISTING_FAILED
     from include.datasphere_glue.sync.report import SyncReport
 
     context = get_current_context()
@@ -146,6 +149,11 @@ def finalize(rule_name: str, *, datasphere_conn_id: str, aws_conn_id: str) -> di
     report.warnings.extend(w for w in discovery["warnings"] if w not in report.warnings)
     if failed_jobs:
         report.warnings.append(f"{failed_jobs} of {expected} sync job(s) failed")
+    # Judged from this run's own listing, so a retry of finalize alone cannot turn the run green.
+    run_errors = dict(final.errors)
+    for space in discovery.get("failed_spaces", []):
+        run_errors[f"space {space}"] = LISTING_FAILED.format(space=space)
+        report.fail(f"space {space}", run_errors[f"space {space}"])
     summary = report.summary()
     summary["jobs"] = {"total": expected, "failed": failed_jobs}
     log.info(
@@ -159,12 +167,13 @@ def finalize(rule_name: str, *, datasphere_conn_id: str, aws_conn_id: str) -> di
         report.deleted,
         report.failed,
     )
-    if failed_jobs or final.has_failures:
+    # Once per run, failed runs included, so dashboards count every asset exactly once.
+    emit_sync_report(rule_name, load_rule(rule_name).rule.priority.value, summary)
+    if failed_jobs or report.has_failures:
         ti.xcom_push(key="return_value", value=summary)
-        raise JobsFailed(
-            f"rule '{rule_name}': {failed_jobs} of {expected} sync job(s) failed"
-            + (f"; finalize: {'; '.join(list(final.errors.values())[:3])}" if final.has_failures else "")
-        )
+        problems = [f"{failed_jobs} of {expected} sync job(s) failed"] if failed_jobs else []
+        problems += list(run_errors.values())
+        raise JobsFailed(f"rule '{rule_name}': " + "; ".join(problems[:4]))
     return summary
 
 

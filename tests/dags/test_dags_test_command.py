@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import threading
 
 import pytest
 
@@ -41,8 +43,15 @@ def test_dags_test_syncs_the_rule_into_glue(
     shutil.copy(PROJECT_ROOT / "dags" / "datasphere_sync.py", airflow_env.dags_folder)
     airflow_env.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = datasphere.connection_json()
     airflow_env.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+    statsd = _StatsdListener()
+    airflow_env.env.update(
+        AIRFLOW__METRICS__STATSD_ON="True",
+        AIRFLOW__METRICS__STATSD_HOST="127.0.0.1",
+        AIRFLOW__METRICS__STATSD_PORT=str(statsd.port),
+    )
 
-    result = airflow_env.cli("dags", "test", dag_id_for(RULE), timeout=600)
+    with statsd:
+        result = airflow_env.cli("dags", "test", dag_id_for(RULE), timeout=600)
 
     states = _task_states(airflow_env)
     output = f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
@@ -64,6 +73,40 @@ def test_dags_test_syncs_the_rule_into_glue(
     assert summary["jobs"] == {"total": len(jobs), "failed": 0}
     # The empty stage (no analytic models selected) was skipped, not failed.
     assert states["sync_stage_2", -1] == "skipped"
+    # finalize counted the run's assets once through Airflow's metrics (plain StatsD: names carry tags).
+    # Airflow puts its configured StatsD prefix ("airflow" by default) before every name.
+    created = f"airflow.datasphere_sync.HIGH.{RULE}.assets.created:{len(expected_tables)}|c"
+    assert created in statsd.lines, sorted(line for line in statsd.lines if "datasphere_sync." in line)
+
+
+class _StatsdListener:
+    """A UDP socket standing in for a StatsD server; collects every metric line it receives."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.settimeout(0.2)
+        self.port = int(self._socket.getsockname()[1])
+        self.lines: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._receive, daemon=True)
+
+    def __enter__(self) -> _StatsdListener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+    def _receive(self) -> None:
+        while not self._stop.is_set():
+            try:
+                packet = self._socket.recv(65535)
+            except TimeoutError:
+                continue
+            self.lines.extend(packet.decode("utf-8", "replace").splitlines())
 
 
 def _task_states(airflow_env: AirflowEnv) -> dict[tuple[str, int], str]:
@@ -161,3 +204,30 @@ def test_trigger_form_dry_run_of_named_assets_writes_nothing(
     assert summary["jobs"] == {"total": 2, "failed": 0}  # one job per space, only the named assets
     assert summary["created"] == 2
     assert glue.get_databases()["DatabaseList"] == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_a_listing_that_keeps_failing_fails_the_run_after_the_other_spaces_synced(
+    airflow_env: AirflowEnv, datasphere: EmulatorProcess, moto_server: MotoServer, glue: object
+) -> None:
+    shutil.copy(PROJECT_ROOT / "rules" / "_defaults.yaml", airflow_env.rules_folder)
+    (airflow_env.rules_folder / "finance_hr.yaml").write_text(RULES, encoding="utf-8")
+    shutil.copy(PROJECT_ROOT / "dags" / "datasphere_sync.py", airflow_env.dags_folder)
+    airflow_env.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = datasphere.connection_json()
+    airflow_env.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+    # HR's views cannot be listed, whatever the client's retries do; FINANCE answers normally.
+    datasphere.admin.set_faults(
+        server_errors={"count": 10_000, "status": 503, "path_prefix": "/dwaas-core/api/v1/spaces/HR/views"}
+    )
+
+    airflow_env.cli("dags", "test", dag_id_for(RULE), timeout=600, check=False)
+
+    states = _task_states(airflow_env)
+    assert states["finalize", -1] == "failed"
+    run_state = airflow_env.query("SELECT state FROM dag_run WHERE dag_id = ?", dag_id_for(RULE))
+    assert run_state[0]["state"] == "failed"
+    summary = _finalize_summary(airflow_env)
+    assert "could not be listed completely" in summary["errors"]["space HR"]
+    assert summary["jobs"]["failed"] == 0  # every job that could run did, and succeeded
+    finance = {table["Name"] for table in glue.get_tables(DatabaseName="dev_finance")["TableList"]}  # type: ignore[attr-defined]
+    assert finance, "the space that listed fine was still synced"

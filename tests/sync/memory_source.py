@@ -16,6 +16,7 @@ class Listing:
     refs: list[AssetRef]
     complete: bool = True
     warnings: list[str] = field(default_factory=list)
+    skipped: bool = False
 
 
 class MemorySource:
@@ -58,7 +59,8 @@ class MemorySource:
             if f.space == space and f.object_type in object_types
         ]
         if space in self.incomplete:
-            return Listing(refs=refs[: len(refs) // 2], complete=False, warnings=[f"space {space}: 403"])
+            warning = f"space {space}: page 2 failed"
+            return Listing(refs=refs[: len(refs) // 2], complete=False, warnings=[warning])
         return Listing(refs=refs)
 
     def read_asset(self, ref: AssetRef) -> SourceAsset:

@@ -172,6 +172,15 @@ def test_partial_listing_deletes_nothing(
     report = sync(source, glue, **spaces, **DELETING)
     assert report.deleted == 0 and "customers" in tables(glue)
     assert any("no table deleted" in warning and "incomplete" in warning for warning in report.warnings)
+    if "5xx" in cause:
+        # A listing that broke off is a fault: the sync fails so that the next attempt lists again.
+        assert "could not be listed completely" in report.errors["space SALES"]
+        with pytest.raises(SyncFailed, match="space SALES"):
+            report.raise_for_failures()
+    else:
+        # A space the client may not read is left out on purpose: a warning, not a failure.
+        assert "space EXECUTIVE_RESTRICTED" not in report.errors
+        assert any("not a member" in warning for warning in report.warnings)
 
 
 def test_one_failing_asset_does_not_block_the_others(
@@ -200,3 +209,27 @@ def test_flow_lineage_lands_on_the_tables_flows_load(source: DatasphereCatalog, 
     assert report.failed == 0 and report.calls["glue.UpdateTable"] >= 1
     lineage = {name: t["Parameters"].get("datasphere.lineage") for name, t in tables(glue).items()}
     assert lineage["customers"] == "replicationflows:RF_CUSTOMERS"
+
+
+def test_a_semantic_usage_condition_selects_the_assets_that_carry_it(
+    datasphere: EmulatorProcess, source: DatasphereCatalog, glue: Any
+) -> None:
+    # The listing names no semantic usage: the condition can only be judged on the asset as read.
+    catalog = datasphere.admin.catalog()
+    sales = next(space for space in catalog["spaces"] if space["name"] == "SALES")
+    dimensions = {
+        asset["name"].lower().replace(".", "_")
+        for asset in sales["assets"]
+        if asset["type"] == "views"
+        and asset["definition"].get("@ObjectModel.modelingPattern", {}).get("#") == "ANALYTICAL_DIMENSION"
+    }
+    assert dimensions, "the demo catalog has dimension views in SALES"
+
+    report = sync(
+        source,
+        glue,
+        match={"spaces": ["SALES"], "object_types": ["views"], "semantic_usage": ["ANALYTICAL_DIMENSION"]},
+    )
+
+    assert report.failed == 0 and report.created == len(dimensions)
+    assert set(tables(glue)) == dimensions

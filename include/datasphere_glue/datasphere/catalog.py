@@ -64,12 +64,19 @@ class SpaceListing:
     refs: list[AssetRef] = field(default_factory=list)
     complete: bool = True
     warnings: list[str] = field(default_factory=list)
+    # True when the space was left out on purpose (the client is not a member): a warning, not a fault.
+    skipped: bool = False
 
     def fail(self, warning: str) -> None:
         """Mark the listing incomplete and record why."""
         self.complete = False
         self.warnings.append(warning)
         log.warning("%s", warning)
+
+    def skip(self, warning: str) -> None:
+        """Leave the whole space out on purpose; incomplete too, so nothing in it is ever deleted."""
+        self.skipped = True
+        self.fail(warning)
 
 
 class DatasphereCatalog:
@@ -188,7 +195,7 @@ class DatasphereCatalog:
                 body = self.client.get_json(url, api="repository")
             except DatasphereHTTPError as error:
                 if error.status_code == 403:
-                    listing.fail(f"space {space}: skipped, the OAuth client is not a member (HTTP 403)")
+                    listing.skip(f"space {space}: skipped, the OAuth client is not a member (HTTP 403)")
                     return {}
                 listing.fail(f"space {space}: cannot list {object_type.value}: {error}")
                 continue
@@ -213,7 +220,7 @@ class DatasphereCatalog:
                     exposed[str(item["name"])] = item
         except DatasphereHTTPError as error:
             if error.status_code == 403:
-                listing.fail(f"space {space}: skipped, the OAuth client is not a member (HTTP 403)")
+                listing.skip(f"space {space}: skipped, the OAuth client is not a member (HTTP 403)")
                 return None
             listing.fail(f"space {space}: cannot list exposed assets: {error}")
         except (DatasphereAuthError, DatasphereConfigError):

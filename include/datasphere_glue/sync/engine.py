@@ -59,6 +59,8 @@ class AssetListing(Protocol):
     def complete(self) -> bool: ...
     @property
     def warnings(self) -> list[str]: ...
+    @property
+    def skipped(self) -> bool: ...
 
 
 class DatasphereSource(Protocol):
@@ -70,6 +72,12 @@ class DatasphereSource(Protocol):
     def list_assets(self, space: str, object_types: Collection[ObjectType]) -> AssetListing: ...
     def read_asset(self, ref: AssetRef) -> SourceAsset: ...
     def read_flow(self, ref: AssetRef) -> FlowLineage: ...
+
+
+LISTING_FAILED = (
+    "space {space} could not be listed completely: its assets were not all synced and nothing in it "
+    "was deleted; the next run tries again"
+)
 
 
 class Batch(TypedDict):
@@ -95,6 +103,8 @@ class Discovery:
     warnings: list[str] = field(default_factory=list)
     selected: int = 0
     flows: int = 0
+    # Spaces whose listing failed (not those skipped on purpose): the run must end failed.
+    failed_spaces: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -104,6 +114,12 @@ class _Space:
     refs: dict[str, AssetRef]
     complete: bool
     warnings: list[str]
+    skipped: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """The listing broke off: unlike a skipped space, this is a fault the run must report."""
+        return not self.complete and not self.skipped
 
 
 class SyncEngine:
@@ -177,6 +193,7 @@ class SyncEngine:
             warnings=warnings,
             selected=len(tables),
             flows=sum(1 for ref in selected if ref.object_type.is_flow),
+            failed_spaces=[space for space in spaces if self._space(space).failed],
         )
         log.info(
             "Rule %s: %d assets in %d batches from %d spaces, %d flows (%s) in %.2fs",
@@ -235,6 +252,8 @@ class SyncEngine:
         with self._measured(discover_report, "discover"):
             discovery = self.discover(only=only, order_by_upstream=False)
         discover_report.warnings.extend(discovery.warnings)
+        for space in discovery.failed_spaces:
+            discover_report.fail(f"space {space}", LISTING_FAILED.format(space=space))
         reports.append(discover_report)
         for stage in sorted({batch["stage"] for batch in discovery.batches}):
             stage_batches = [batch for batch in discovery.batches if batch["stage"] == stage]
@@ -247,22 +266,38 @@ class SyncEngine:
         return report
 
     def selects(self, ref: AssetRef) -> bool:
-        """Whether the rule selects an asset, judged from its listing entry."""
+        """Whether the rule selects an asset, judged from its listing entry.
+
+        Listings often carry no business name or semantic usage (the repository lists technical names
+        only); such an asset is kept here and judged again once read (see :meth:`_read_and_map`).
+        """
         match = self.rule.rule.match
         if ref.object_type not in self._types:
             return False
-        if not self.matches_patterns(ref.technical_name, ref.business_name, ref.semantic_usage):
+        if not self.matches_patterns(
+            ref.technical_name, ref.business_name, ref.semantic_usage, unknown_passes=True
+        ):
             return False
         return not (match.exposed_for_consumption_only and not ref.metadata_url)
 
-    def matches_patterns(self, technical_name: str, business_name: str | None, usage: str | None) -> bool:
-        """Apply the rule's name, business-name and semantic-usage conditions (case-insensitive)."""
+    def matches_patterns(
+        self,
+        technical_name: str,
+        business_name: str | None,
+        usage: str | None,
+        *,
+        unknown_passes: bool = False,
+    ) -> bool:
+        """Apply the rule's name, business-name and semantic-usage conditions (case-insensitive).
+
+        :param unknown_passes: let a business name or usage that is None (not known yet) pass.
+        """
         match = self.rule.rule.match
         if not _any_match(technical_name, match.include) or _any_match(technical_name, match.exclude):
             return False
-        if match.business_name and not (business_name and _any_match(business_name, match.business_name)):
-            return False
-        return not (match.semantic_usage and not (usage and _any_match(usage, match.semantic_usage)))
+        return _condition_holds(business_name, match.business_name, unknown_passes) and _condition_holds(
+            usage, match.semantic_usage, unknown_passes
+        )
 
     # --- listing -----------------------------------------------------------------------------------
 
@@ -290,7 +325,12 @@ class SyncEngine:
             log.warning("%s", warning)
             return _Space(refs={}, complete=False, warnings=[warning])
         refs = {ref.technical_name: ref for ref in listing.refs}
-        return _Space(refs=refs, complete=listing.complete, warnings=list(listing.warnings))
+        return _Space(
+            refs=refs,
+            complete=listing.complete,
+            warnings=list(listing.warnings),
+            skipped=listing.skipped,
+        )
 
     def _batches(
         self, refs: Sequence[AssetRef], collisions: Mapping[str, str], *, order_by_upstream: bool
@@ -460,11 +500,17 @@ class SyncEngine:
             else:
                 yield space.refs[name]
 
-    def _read_and_map(self, ref: AssetRef) -> DesiredTable:
-        return build_desired_table(self.source.read_asset(ref), self.rule, self._overrides)
+    def _read_and_map(self, ref: AssetRef) -> DesiredTable | None:
+        """Read and map one asset; None when, read, it turns out not to meet the rule's conditions."""
+        asset = self.source.read_asset(ref)
+        read = asset.ref
+        if not self.matches_patterns(read.technical_name, read.business_name, read.semantic_usage):
+            log.debug("Asset %s: not selected by its business name or semantic usage", ref.key)
+            return None
+        return build_desired_table(asset, self.rule, self._overrides)
 
     def _desired_or_fail(
-        self, future: Future[DesiredTable], ref: AssetRef, report: SyncReport
+        self, future: Future[DesiredTable | None], ref: AssetRef, report: SyncReport
     ) -> DesiredTable | None:
         try:
             return future.result()
@@ -707,6 +753,15 @@ def _depths(upstream: Mapping[str, Sequence[str]]) -> dict[str, int]:
     for name in upstream:
         depth(name, frozenset())
     return depths
+
+
+def _condition_holds(value: str | None, patterns: Sequence[str], unknown_passes: bool) -> bool:
+    """A rule condition with no patterns always holds; an unknown value holds only when allowed."""
+    if not patterns:
+        return True
+    if value is None:
+        return unknown_passes
+    return _any_match(value, patterns)
 
 
 def _any_match(value: str, patterns: Iterable[str]) -> bool:
