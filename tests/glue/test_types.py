@@ -150,7 +150,8 @@ def test_every_row_of_the_table_produces_a_valid_hive_type() -> None:
             assert hive_type_problem(map_column_type(column, DOUBLE).glue_type) is None, source_type
 
 
-def test_the_documented_table_is_the_table_in_the_code() -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "type-mapping.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("document", ["docs/type-mapping.md", "README.md"])
+def test_the_documented_table_is_the_table_in_the_code(document: str) -> None:
+    doc = (Path(__file__).resolve().parents[2] / document).read_text(encoding="utf-8")
     documented = doc.split("<!-- type-table:start -->\n", 1)[1].split("<!-- type-table:end -->", 1)[0]
-    assert documented == type_table_markdown(), "regenerate docs/type-mapping.md from type_table_markdown()"
+    assert documented == type_table_markdown(), f"regenerate the table in {document} from the code"
