@@ -72,12 +72,16 @@ def main() -> int:
             ui_at = _wait(lambda: _ui_answers(ports["api"]), started, args.timeout, "the UI to answer")
             welcome.wait(timeout=max(0.0, args.timeout - (time.monotonic() - started)))
             up_at = time.monotonic() - started
-            synced_at = _wait(
-                lambda: expected <= glue_tables(ports["glue"]),
-                started,
-                args.timeout,
-                "the demo catalog in Glue",
-            )
+            synced_at: float | None = None
+            with contextlib.suppress(TimeoutError):
+                synced_at = _wait(
+                    lambda: expected <= glue_tables(ports["glue"]),
+                    started,
+                    args.timeout,
+                    "the demo catalog in Glue",
+                )
+            missing = sorted(expected - glue_tables(ports["glue"]))
+            runs = rule_runs(home, ports["api"])
         finally:
             stop_started = time.monotonic()
             process.send_signal(signal.SIGINT)
