@@ -107,8 +107,22 @@ def sync_batch(
         report.skipped,
         report.failed,
     )
+    if report.has_failures and _only_collisions(report.errors, batch):
+        from airflow.sdk.exceptions import AirflowFailException
+
+        # A name collision fails the same way on every try: retries would only hold back later stages.
+        raise AirflowFailException(
+            f"rule '{rule_name}': not retried, every failure is a Glue name collision: "
+            + "; ".join(f"{key}: {message}" for key, message in list(report.errors.items())[:5])
+        )
     report.raise_for_failures()
     return summary
+
+
+def _only_collisions(errors: Mapping[str, str], batch: Mapping[str, Any]) -> bool:
+    """Whether every failed asset of a job is one the discovery already found colliding."""
+    collided = {f"{batch['space']}/{name}" for name in batch.get("collisions", {})}
+    return bool(collided) and set(errors) <= collided
 
 
 def finalize(rule_name: str, *, datasphere_conn_id: str, aws_conn_id: str) -> dict[str, Any]:

@@ -151,7 +151,9 @@ rules:
       spaces: [SALES]
       object_types: [localtables, views]
     job:
-      retries: 0
+      retries: 2
+      retry_delay_seconds: 1
+      max_retry_delay_seconds: 2
       batch_size: 50
 """
 
@@ -169,9 +171,14 @@ def test_a_failed_job_fails_the_run_after_finalize_reported_and_later_stages_ran
 
     airflow_env.cli("dags", "test", dag_id, timeout=600, check=False)
 
-    rows = airflow_env.query("SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ?", dag_id)
+    rows = airflow_env.query(
+        "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ?", dag_id
+    )
     states = {(row["task_id"], row["map_index"]): row["state"] for row in rows}
+    tries = {(row["task_id"], row["map_index"]): row["try_number"] for row in rows}
     assert states["sync_stage_0", 0] == "failed"  # the table batch holding the collision
+    # A collision fails the same way on every try, so the job is not retried despite retries: 2.
+    assert tries["sync_stage_0", 0] == 1
     assert states["sync_stage_1", 0] == "success"  # views still synced after the failed table job
     assert states["finalize", -1] == "failed"
     run_state = airflow_env.query("SELECT state FROM dag_run WHERE dag_id = ?", dag_id)[0]["state"]
