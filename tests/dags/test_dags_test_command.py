@@ -38,11 +38,7 @@ SPACES = {"FINANCE", "HR"}
 def test_dags_test_syncs_the_rule_into_glue(
     airflow_env: AirflowEnv, datasphere: EmulatorProcess, moto_server: MotoServer, glue: object
 ) -> None:
-    shutil.copy(PROJECT_ROOT / "rules" / "_defaults.yaml", airflow_env.rules_folder)
-    (airflow_env.rules_folder / "finance_hr.yaml").write_text(RULES, encoding="utf-8")
-    shutil.copy(PROJECT_ROOT / "dags" / "datasphere_sync.py", airflow_env.dags_folder)
-    airflow_env.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = datasphere.connection_json()
-    airflow_env.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+    _deploy(airflow_env, datasphere, moto_server, RULES)
     statsd = _StatsdListener()
     airflow_env.env.update(
         AIRFLOW__METRICS__STATSD_ON="True",
@@ -109,6 +105,17 @@ class _StatsdListener:
             self.lines.extend(packet.decode("utf-8", "replace").splitlines())
 
 
+def _deploy(
+    airflow_env: AirflowEnv, datasphere: EmulatorProcess, moto_server: MotoServer, rules: str
+) -> None:
+    """Put the shipped defaults, the test's rules and the DAG file in place, wired to the test servers."""
+    shutil.copy(PROJECT_ROOT / "rules" / "_defaults.yaml", airflow_env.rules_folder)
+    (airflow_env.rules_folder / "rules.yaml").write_text(rules, encoding="utf-8")
+    shutil.copy(PROJECT_ROOT / "dags" / "datasphere_sync.py", airflow_env.dags_folder)
+    airflow_env.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = datasphere.connection_json()
+    airflow_env.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+
+
 def _task_states(airflow_env: AirflowEnv) -> dict[tuple[str, int], str]:
     rows = airflow_env.query(
         "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ?", dag_id_for(RULE)
@@ -162,11 +169,7 @@ rules:
 def test_a_failed_job_fails_the_run_after_finalize_reported_and_later_stages_ran(
     airflow_env: AirflowEnv, datasphere: EmulatorProcess, moto_server: MotoServer, glue: object
 ) -> None:
-    shutil.copy(PROJECT_ROOT / "rules" / "_defaults.yaml", airflow_env.rules_folder)
-    (airflow_env.rules_folder / "sales.yaml").write_text(FAILING_RULES, encoding="utf-8")
-    shutil.copy(PROJECT_ROOT / "dags" / "datasphere_sync.py", airflow_env.dags_folder)
-    airflow_env.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = datasphere.connection_json()
-    airflow_env.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+    _deploy(airflow_env, datasphere, moto_server, FAILING_RULES)
     dag_id = dag_id_for("sales_with_collision")
 
     airflow_env.cli("dags", "test", dag_id, timeout=600, check=False)
@@ -197,11 +200,7 @@ def test_a_failed_job_fails_the_run_after_finalize_reported_and_later_stages_ran
 def test_trigger_form_dry_run_of_named_assets_writes_nothing(
     airflow_env: AirflowEnv, datasphere: EmulatorProcess, moto_server: MotoServer, glue: object
 ) -> None:
-    shutil.copy(PROJECT_ROOT / "rules" / "_defaults.yaml", airflow_env.rules_folder)
-    (airflow_env.rules_folder / "finance_hr.yaml").write_text(RULES, encoding="utf-8")
-    shutil.copy(PROJECT_ROOT / "dags" / "datasphere_sync.py", airflow_env.dags_folder)
-    airflow_env.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = datasphere.connection_json()
-    airflow_env.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+    _deploy(airflow_env, datasphere, moto_server, RULES)
     conf = json.dumps({"dry_run": True, "assets": ["GL_ACCOUNTS", "EMPLOYEES"]})
 
     airflow_env.cli("dags", "test", dag_id_for(RULE), "--conf", conf, timeout=600)
@@ -217,11 +216,7 @@ def test_trigger_form_dry_run_of_named_assets_writes_nothing(
 def test_a_listing_that_keeps_failing_fails_the_run_after_the_other_spaces_synced(
     airflow_env: AirflowEnv, datasphere: EmulatorProcess, moto_server: MotoServer, glue: object
 ) -> None:
-    shutil.copy(PROJECT_ROOT / "rules" / "_defaults.yaml", airflow_env.rules_folder)
-    (airflow_env.rules_folder / "finance_hr.yaml").write_text(RULES, encoding="utf-8")
-    shutil.copy(PROJECT_ROOT / "dags" / "datasphere_sync.py", airflow_env.dags_folder)
-    airflow_env.env["AIRFLOW_CONN_DATASPHERE_DEFAULT"] = datasphere.connection_json()
-    airflow_env.env["AIRFLOW_CONN_AWS_DEFAULT"] = moto_server.aws_conn_uri()
+    _deploy(airflow_env, datasphere, moto_server, RULES)
     # HR's views cannot be listed, whatever the client's retries do; FINANCE answers normally.
     datasphere.admin.set_faults(
         server_errors={"count": 10_000, "status": 503, "path_prefix": "/dwaas-core/api/v1/spaces/HR/views"}
