@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from botocore.config import Config
+
     from include.datasphere_glue.rules.model import ResolvedRule
     from include.datasphere_glue.sync.engine import SyncEngine
 
@@ -40,7 +42,10 @@ def build_engine(
     from include.datasphere_glue.sync.engine import SyncEngine
 
     source = DatasphereHook(datasphere_conn_id=datasphere_conn_id).get_catalog()
-    client = GlueCatalogHook(aws_conn_id=aws_conn_id, region_name=rule.target.region).get_conn()
+    glue_hook = GlueCatalogHook(aws_conn_id=aws_conn_id, region_name=rule.target.region)
+    client = glue_hook.get_client_type(
+        region_name=rule.target.region, config=_pooled(glue_hook.config, rule.job.max_parallel_requests)
+    )
     log.info(
         "Syncing rule %s from connection %s into Glue (%s) through connection %s",
         rule.name,
@@ -49,6 +54,20 @@ def build_engine(
         aws_conn_id,
     )
     return SyncEngine(source, GlueCatalog(client, catalog_id=rule.target.catalog_id), rule)
+
+
+def _pooled(config: Config | None, workers: int) -> Config:
+    """The connection's botocore config with a connection for every thread the engine runs.
+
+    botocore keeps ten pooled connections by default; with more threads, each call past the tenth
+    opens and drops a connection of its own.
+    """
+    from botocore.config import Config
+
+    from include.datasphere_glue.sync.engine import GLUE_READERS
+
+    pool = Config(max_pool_connections=max(10, workers + GLUE_READERS))
+    return config.merge(pool) if config is not None else pool
 
 
 @contextmanager
