@@ -44,4 +44,5 @@ def test_the_glue_client_pools_a_connection_per_engine_thread_and_keeps_the_conn
 
     # Written through the connection's endpoint_url, i.e. into the local Glue.
     assert report.failed == 0 and report.created > 0
-    assert {db["Name"] for db in glue.get_databases()["DatabaseList"]} == {"dev_hr"}  # type: ignore[attr-defined]
+    databases = glue.get_databases()["DatabaseList"]  # type: ignore[attr-defined]
+    assert {db["Name"] for db in databases} == {"dev_hr"}

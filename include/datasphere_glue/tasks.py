@@ -88,7 +88,8 @@ def sync_batch(
 
     context = get_current_context()
     # Read by the task's map_index_template, so the UI names the job by space and first assets.
-    context["batch_label"] = batch.get("label") or f"{batch['space']}: {batch['names'][0]}"  # type: ignore[typeddict-unknown-key]
+    label = batch.get("label") or f"{batch['space']}: {batch['names'][0]}"
+    context["batch_label"] = label  # type: ignore[typeddict-unknown-key]
     params = _params()
     with _engine(rule_name, datasphere_conn_id=datasphere_conn_id, aws_conn_id=aws_conn_id) as engine:
         report = engine.sync_batch(

@@ -192,7 +192,8 @@ def test_a_failed_job_fails_the_run_after_finalize_reported_and_later_stages_ran
     summary = json.loads(summary_rows[0]["value"])
     assert summary["jobs"]["failed"] == 1
     assert summary["failed"] == 2 and any("collision" in message for message in summary["errors"].values())
-    written = {table["Name"] for table in glue.get_tables(DatabaseName="dev_sales")["TableList"]}  # type: ignore[attr-defined]
+    sales = glue.get_tables(DatabaseName="dev_sales")["TableList"]  # type: ignore[attr-defined]
+    written = {table["Name"] for table in sales}
     assert "customers" in written and "sales_orders" not in written
 
 
@@ -231,5 +232,6 @@ def test_a_listing_that_keeps_failing_fails_the_run_after_the_other_spaces_synce
     summary = _finalize_summary(airflow_env)
     assert "could not be listed completely" in summary["errors"]["space HR"]
     assert summary["jobs"]["failed"] == 0  # every job that could run did, and succeeded
-    finance = {table["Name"] for table in glue.get_tables(DatabaseName="dev_finance")["TableList"]}  # type: ignore[attr-defined]
+    listed = glue.get_tables(DatabaseName="dev_finance")["TableList"]  # type: ignore[attr-defined]
+    finance = {table["Name"] for table in listed}
     assert finance, "the space that listed fine was still synced"

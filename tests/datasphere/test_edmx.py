@@ -152,8 +152,10 @@ class TestBadDocuments:
 
     def test_a_document_without_entity_type_says_so(self) -> None:
         document = (
-            '<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>'
-            '<Schema Namespace="S" xmlns="http://docs.oasis-open.org/odata/ns/edm"/></edmx:DataServices></edmx:Edmx>'
+            '<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">'
+            "<edmx:DataServices>"
+            '<Schema Namespace="S" xmlns="http://docs.oasis-open.org/odata/ns/edm"/>'
+            "</edmx:DataServices></edmx:Edmx>"
         )
         with pytest.raises(DocumentError, match="no EntityType"):
             parse_edmx(document)

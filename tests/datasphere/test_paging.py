@@ -171,7 +171,9 @@ class TestCatalogService:
                             {
                                 "name": "AM",
                                 "supportsAnalyticalQueries": True,
-                                "assetAnalyticalMetadataUrl": "https://other.example/api/v1/dwc/consumption/analytical/AM/$metadata",
+                                "assetAnalyticalMetadataUrl": (
+                                    "https://other.example/api/v1/dwc/consumption/analytical/AM/$metadata"
+                                ),
                             }
                         ]
                     },

@@ -61,7 +61,8 @@ class DatasphereHook(BaseHook):
             },
             "placeholders": {
                 "host": "https://<tenant>.<region>.hcs.cloud.sap",
-                "extra": '{"token_url": "https://<tenant>.authentication.<region>.hana.ondemand.com/oauth/token"}',
+                "extra": '{"token_url": '
+                '"https://<tenant>.authentication.<region>.hana.ondemand.com/oauth/token"}',
             },
         }
 

@@ -107,7 +107,8 @@ def _window_nav(filters: dict[str, Any]) -> str:
     narrowed = [*filters.get("rule", []), *filters.get("priority", [])]
     showing = ""
     if narrowed:
-        showing = f" · showing {escape(', '.join(narrowed))} only · {_filter_link('show all rules', filters)}"
+        show_all = _filter_link("show all rules", filters)
+        showing = f" · showing {escape(', '.join(narrowed))} only · {show_all}"
     return f"<nav class='muted'>Window: {''.join(links)}{showing}</nav>"
 
 
@@ -280,7 +281,8 @@ def _freshness_table(entries: list[dict[str, Any]], filters: dict[str, Any]) -> 
         f"<tr data-rule='{escape(entry['rule'])}'><td class='l'>"
         f"{_filter_link(entry['rule'], filters, rule=entry['rule'])}</td>"
         f"<td class='l'>{escape(entry['priority'])}</td><td class='l'>{escape(entry['frequency'])}</td>"
-        f"<td>{_age(entry['freshness']['age_seconds'])}</td><td>{_age(entry['freshness']['promise_seconds'])}</td>"
+        f"<td>{_age(entry['freshness']['age_seconds'])}</td>"
+        f"<td>{_age(entry['freshness']['promise_seconds'])}</td>"
         f"<td class='l'>{escape(entry['freshness']['last_run_state'] or '-')}</td>"
         f"<td class='l'><span class='badge {entry['freshness']['status']}' data-figure='freshness'>"
         f"{entry['freshness']['status']}</span></td></tr>"
