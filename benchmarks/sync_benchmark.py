@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import resource
-import signal
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from include.datasphere_glue.glue.naming import database_name
 from include.datasphere_glue.glue.tables import FINGERPRINT_KEY, build_desired_table
 from include.datasphere_glue.rules.model import SYNCABLE_TYPES, Defaults, ResolvedRule, SyncRule, resolve
 from include.datasphere_glue.sync.engine import SyncEngine
+from scripts.stack.processes import stop_process_group
 from tests.fixtures.net import free_port, wait_until_answers
 
 REGION = "eu-central-1"
@@ -231,8 +231,7 @@ def _moto_server() -> Generator[tuple[str, int], None, None]:
         wait_until_answers(f"{url}/moto-api/")
         yield url, process.pid
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
+        stop_process_group(process, timeout=10)
 
 
 def _reset_glue(url: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,7 @@ from urllib.parse import quote
 
 from emulators.datasphere.catalog import Catalog
 from emulators.datasphere.server import ADMIN_PREFIX
+from scripts.stack.processes import stop_process_group
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _READY_MARK = "Datasphere emulator ready at "
@@ -220,15 +220,8 @@ class EmulatorProcess:
     def stop(self) -> None:
         """Stop the process group (SIGTERM, then SIGKILL after 10 s) and remove temporary files."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        if process is not None:
+            stop_process_group(process, timeout=10)
         if process is not None and process.stdout is not None:
             process.stdout.close()
         if self._tempdir is not None:

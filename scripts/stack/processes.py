@@ -183,6 +183,24 @@ def stop_services(services: Sequence[Service], *, timeout: float = 15.0) -> None
                 service.process.wait(timeout=5)
 
 
+def stop_process_group(process: subprocess.Popen[Any], *, timeout: float = 10.0) -> None:
+    """Stop a process started with ``start_new_session=True``, and everything in its process group.
+
+    SIGTERM first; SIGKILL for whatever is still there after ``timeout`` seconds.
+
+    :param process: the group leader.
+    :param timeout: seconds the group gets to shut down cleanly.
+    """
+    if process.poll() is not None:
+        return
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 def _signal_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)

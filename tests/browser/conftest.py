@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.stack.processes import stop_process_group
 from tests.fixtures.net import free_port, wait_until_answers
 from tests.metrics.home import ROOT, airflow_env, migrate
 
@@ -61,10 +61,5 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
         wait_until_answers(f"{url}/api/v2/monitor/health", timeout=120)
         yield ApiServer(url=url, home=home, seeded_at=seeded_at)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_process_group(server, timeout=20)
         log.close()
