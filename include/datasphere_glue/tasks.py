@@ -140,7 +140,7 @@ def finalize(rule_name: str, *, datasphere_conn_id: str, aws_conn_id: str) -> di
     from airflow.sdk import get_current_context
 
     from include.datasphere_glue.stats import emit_sync_report
-    from include.datasphere_glue.sync.engine import LISTING_FAILED
+    from include.datasphere_glue.sync.engine import record_failed_listings
     from include.datasphere_glue.sync.report import SyncReport
 
     context = get_current_context()
@@ -165,10 +165,7 @@ def finalize(rule_name: str, *, datasphere_conn_id: str, aws_conn_id: str) -> di
     if failed_jobs:
         report.warnings.append(f"{failed_jobs} of {expected} sync job(s) failed")
     # Judged from this run's own listing, so a retry of finalize alone cannot turn the run green.
-    run_errors = dict(final.errors)
-    for space in discovery.get("failed_spaces", []):
-        run_errors[f"space {space}"] = LISTING_FAILED.format(space=space)
-        report.fail(f"space {space}", run_errors[f"space {space}"])
+    run_errors = {**final.errors, **record_failed_listings(report, discovery.get("failed_spaces", []))}
     summary = report.summary()
     summary["jobs"] = {"total": expected, "failed": failed_jobs}
     log.info(

@@ -252,8 +252,7 @@ class SyncEngine:
         with self._measured(discover_report, "discover"):
             discovery = self.discover(only=only, order_by_upstream=False)
         discover_report.warnings.extend(discovery.warnings)
-        for space in discovery.failed_spaces:
-            discover_report.fail(f"space {space}", LISTING_FAILED.format(space=space))
+        record_failed_listings(discover_report, discovery.failed_spaces)
         reports.append(discover_report)
         for stage in sorted({batch["stage"] for batch in discovery.batches}):
             stage_batches = [batch for batch in discovery.batches if batch["stage"] == stage]
@@ -729,6 +728,18 @@ class SyncEngine:
             yield
         finally:
             report.add_time(phase, time.monotonic() - started)
+
+
+def record_failed_listings(report: SyncReport, spaces: Iterable[str]) -> dict[str, str]:
+    """Fail ``report`` once per space whose listing broke off; return those errors by key.
+
+    :param report: the run's report.
+    :param spaces: :attr:`Discovery.failed_spaces` of the run.
+    """
+    errors = {f"space {space}": LISTING_FAILED.format(space=space) for space in spaces}
+    for key, message in errors.items():
+        report.fail(key, message)
+    return errors
 
 
 def batch_label(space: str, names: Sequence[str]) -> str:
