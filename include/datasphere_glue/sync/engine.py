@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import queue
 import string
 import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, NotRequired, Protocol, TypedDict
+from typing import NotRequired, Protocol, TypedDict
 
 from include.datasphere_glue.datasphere.errors import DatasphereAuthError, DatasphereConfigError
 from include.datasphere_glue.glue.catalog import GlueCallFailed, GlueCatalog
@@ -34,7 +35,6 @@ from include.datasphere_glue.model import AssetRef, FlowLineage, ObjectType, Sou
 from include.datasphere_glue.rules.model import SYNCABLE_TYPES, DeletionMode, ResolvedRule
 from include.datasphere_glue.sync.applier import apply_action
 from include.datasphere_glue.sync.planner import (
-    ActionKind,
     TableAction,
     TableState,
     find_collisions,
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 LABEL_NAMES = 2
 GLUE_READERS = 2  # databases read at once; each read is one paginated GetTables
-IN_FLIGHT_PER_WORKER = 4  # reads and writes queued per worker: keeps workers busy, memory flat
+IN_FLIGHT_PER_WORKER = 4  # assets queued per worker: keeps workers busy, memory flat
 
 
 class AssetListing(Protocol):
@@ -422,32 +422,49 @@ class SyncEngine:
         dry_run: bool,
         full_refresh: bool,
     ) -> None:
-        """Read, plan and write assets with a bounded number in flight, so memory stays flat at any size.
-
-        Reads and writes share the pool; a write is submitted as soon as its read is planned.
-        """
+        """Sync assets on the pool with a bounded number in flight, so memory stays flat at any size."""
         window = IN_FLIGHT_PER_WORKER * self.max_workers
-        in_flight: dict[Future[Any], AssetRef | None] = {}  # None marks a write
+        in_flight: set[Future[None]] = set()
+        # Each future reports itself here when done: waiting on the whole window instead would cost a
+        # lock per future in flight for every completion.
+        finished: queue.SimpleQueue[Future[None]] = queue.SimpleQueue()
 
         def fill() -> None:
             while len(in_flight) < window and (ref := next(refs, None)) is not None:
-                in_flight[pool.submit(self._read_and_map, ref)] = ref
+                future = pool.submit(
+                    self._sync_asset, ref, current, report, dry_run=dry_run, full_refresh=full_refresh
+                )
+                in_flight.add(future)
+                future.add_done_callback(finished.put)
 
         fill()
         while in_flight:
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                ref = in_flight.pop(future)
-                if ref is None:
-                    future.result()  # apply_action records its own failures; this surfaces only bugs
-                    continue
-                desired = self._desired_or_fail(future, ref, report)
-                action = desired and self._plan(desired, current, report, full_refresh=full_refresh)
-                if action and action.kind in (ActionKind.CREATE, ActionKind.UPDATE) and not dry_run:
-                    in_flight[pool.submit(apply_action, action, self.glue, report)] = None
-                elif action:
-                    apply_action(action, self.glue, report, dry_run=dry_run)
+            future = finished.get()
+            in_flight.discard(future)
+            future.result()  # only an error that stops the run gets here; the rest are in the report
             fill()
+
+    def _sync_asset(
+        self,
+        ref: AssetRef,
+        current: Mapping[str, Future[dict[str, TableState] | str]],
+        report: SyncReport,
+        *,
+        dry_run: bool,
+        full_refresh: bool,
+    ) -> None:
+        """Read, map, plan and write one asset on a worker thread; a failure is reported, not raised."""
+        try:
+            desired = self._read_and_map(ref)
+        except (DatasphereAuthError, DatasphereConfigError):
+            raise  # every other asset would fail the same way: stop with the one clear message
+        except Exception as error:
+            log.warning("Asset %s failed: %s", ref.key, error)
+            report.fail(ref.key, str(error) or repr(error))
+            return
+        action = desired and self._plan(desired, current, report, full_refresh=full_refresh)
+        if action:
+            apply_action(action, self.glue, report, dry_run=dry_run)
 
     def _databases(
         self, spaces: Collection[str], readers: ThreadPoolExecutor, report: SyncReport, *, dry_run: bool
@@ -483,7 +500,7 @@ class SyncEngine:
         if isinstance(tables, str):
             report.fail(desired.asset_key, tables)
             return None
-        report.notes.extend(desired.notes)
+        report.note(*desired.notes)
         return plan_table(desired, tables.get(desired.name), full_refresh=full_refresh)
 
     def _batch_refs(self, batch: Batch, report: SyncReport) -> Iterator[AssetRef]:
@@ -507,18 +524,6 @@ class SyncEngine:
             log.debug("Asset %s: not selected by its business name or semantic usage", ref.key)
             return None
         return build_desired_table(asset, self.rule, self._overrides)
-
-    def _desired_or_fail(
-        self, future: Future[DesiredTable | None], ref: AssetRef, report: SyncReport
-    ) -> DesiredTable | None:
-        try:
-            return future.result()
-        except (DatasphereAuthError, DatasphereConfigError):
-            raise  # every other asset would fail the same way: stop with the one clear message
-        except Exception as error:
-            log.warning("Asset %s failed: %s", ref.key, error)
-            report.fail(ref.key, str(error) or repr(error))
-            return None
 
     def _current_tables(
         self, database: str, space: str, report: SyncReport, *, dry_run: bool

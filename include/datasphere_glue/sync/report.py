@@ -72,6 +72,11 @@ class SyncReport:
         with self._lock:
             self.conflicts[key] = what
 
+    def note(self, *lines: str) -> None:
+        """Record type mapping fallbacks and truncations."""
+        with self._lock:
+            self.notes.extend(lines)
+
     def act(self, line: str) -> None:
         """Record what a dry run would do."""
         with self._lock:
