@@ -16,6 +16,8 @@ from include.datasphere_glue.datasphere.errors import (
     DatasphereConfigError,
     DatasphereUnavailable,
 )
+from include.datasphere_glue.datasphere.transport import PooledTransport, with_query
+from tests.datasphere.scripted import ScriptedTransport
 
 TENANT = "https://acme.eu10.hcs.cloud.sap"
 TOKEN_URL = "https://acme.authentication.eu10.hana.ondemand.com/oauth/token"
@@ -31,7 +33,7 @@ def _client(answer: Callable[[httpx.Request], httpx.Response], **retry: float) -
         token_url=TOKEN_URL,
         retry=policy,
     )
-    return DatasphereClient(config, transport=httpx.MockTransport(answer))
+    return DatasphereClient(config, transport=ScriptedTransport(answer))
 
 
 class TestTokenRequest:
@@ -136,3 +138,41 @@ class TestMisconfiguration:
 
         with pytest.raises(DatasphereConfigError, match="HTML page instead of the Datasphere API"):
             _client(answer).get_json("/x", api="catalog")
+
+
+class TestPooledTransport:
+    def test_a_refused_connection_is_retried_and_named_without_the_url(self, caplog) -> None:
+        from tests.fixtures.net import free_port
+
+        port = free_port()  # nothing listens there
+        config = DatasphereConfig(
+            tenant_url=f"http://127.0.0.1:{port}",
+            client_id="client",
+            client_secret="secret",
+            retry=RetryPolicy(max_attempts=2, backoff_seconds=0.001),
+        )
+        client = DatasphereClient(config)
+
+        with pytest.raises(DatasphereUnavailable, match=r"POST /oauth/token failed after 2 attempt\(s\)"):
+            client.get_json("/x", api="catalog")
+        assert client.calls == {"token": 2}
+        assert "secret" not in caplog.text
+
+    def test_query_options_keep_odata_dollar_signs_literal(self) -> None:
+        assert with_query("https://t/a", {"$top": 500, "$skip": 0}) == "https://t/a?$top=500&$skip=0"
+        assert with_query("https://t/a?x=1", {"name": "a b/c"}) == "https://t/a?x=1&name=a%20b%2Fc"
+        assert with_query("https://t/a", None) == "https://t/a"
+
+    def test_a_proxy_from_the_environment_is_used_unless_no_proxy_names_the_tenant(self, monkeypatch) -> None:
+        import urllib3
+
+        for name in ("https_proxy", "no_proxy", "all_proxy", "ALL_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+        monkeypatch.setenv("NO_PROXY", "internal.example")
+        proxied = PooledTransport(TENANT, max_connections=2, timeout=5)
+        monkeypatch.setenv("NO_PROXY", "acme.eu10.hcs.cloud.sap")
+        direct = PooledTransport(TENANT, max_connections=2, timeout=5)
+
+        assert isinstance(proxied._pool, urllib3.ProxyManager)
+        assert not isinstance(direct._pool, urllib3.ProxyManager)

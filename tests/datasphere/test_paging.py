@@ -11,6 +11,7 @@ from include.datasphere_glue.datasphere.catalog import DatasphereCatalog
 from include.datasphere_glue.datasphere.client import DatasphereConfig, RetryPolicy
 from include.datasphere_glue.datasphere.errors import DatasphereConfigError, DocumentError
 from include.datasphere_glue.model import ObjectType
+from tests.datasphere.scripted import ScriptedTransport
 
 TENANT = "https://acme.eu10.hcs.cloud.sap"
 SPACES = "/api/v1/datasphere/consumption/catalog/spaces"
@@ -34,7 +35,7 @@ def _catalog(
         page_size=2,
         retry=RetryPolicy(max_attempts=2, backoff_seconds=0.001),
     )
-    return DatasphereCatalog(config, transport=httpx.MockTransport(handler))
+    return DatasphereCatalog(config, transport=ScriptedTransport(handler))
 
 
 def _asset(name: str) -> dict[str, object]:

@@ -24,9 +24,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urljoin
-
-import httpx
+from urllib.parse import quote, urljoin, urlsplit
 
 from include.datasphere_glue.datasphere.client import XML, DatasphereClient, DatasphereConfig
 from include.datasphere_glue.datasphere.csn import parse_csn, parse_flow
@@ -39,6 +37,7 @@ from include.datasphere_glue.datasphere.errors import (
     DatasphereHTTPError,
     DocumentError,
 )
+from include.datasphere_glue.datasphere.transport import Transport, with_query
 from include.datasphere_glue.model import AssetRef, FlowLineage, ObjectType, SourceAsset
 
 log = logging.getLogger(__name__)
@@ -83,10 +82,10 @@ class DatasphereCatalog:
     """What the sync engine reads from a Datasphere tenant; safe to share between worker threads.
 
     :param config: the tenant and credentials.
-    :param transport: an httpx transport to use instead of the network (tests).
+    :param transport: what carries the requests; pooled connections to the tenant when omitted.
     """
 
-    def __init__(self, config: DatasphereConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, config: DatasphereConfig, *, transport: Transport | None = None) -> None:
         self.config = config
         self.client = DatasphereClient(config, transport=transport)
         self._catalog_path: str | None = None
@@ -243,15 +242,15 @@ class DatasphereCatalog:
             next_link = body.get("@odata.nextLink") if isinstance(body, dict) else None
             if next_link:
                 # A relative nextLink is relative to the request it came from, query string included.
-                current = str(httpx.URL(request_url, params=params)) if params else request_url
+                current = with_query(request_url, params)
                 url, params = urljoin(current, str(next_link)), None
                 if url in seen_links:
-                    raise DocumentError(f"catalog paging loops: nextLink {httpx.URL(url).path} repeats")
+                    raise DocumentError(f"catalog paging loops: nextLink {urlsplit(url).path} repeats")
                 seen_links.add(url)
             elif params is not None and len(items) >= size:
                 # No nextLink after a full page of our own $top: the server may hold more.
                 if items == previous_page:
-                    raise DocumentError(f"catalog paging loops: {httpx.URL(url).path} ignores $skip")
+                    raise DocumentError(f"catalog paging loops: {urlsplit(url).path} ignores $skip")
                 previous_page = items
                 params = {"$top": size, "$skip": int(params["$skip"]) + len(items)}
             else:
@@ -371,7 +370,7 @@ def _collection(body: Any, url: str) -> list[dict[str, Any]]:
     """Accept both an OData ``{"value": [...]}`` answer and the bare array some tenants send."""
     items = body.get("value") if isinstance(body, dict) else body
     if not isinstance(items, list):
-        raise DocumentError(f"{httpx.URL(url).path} answered neither an OData collection nor a JSON array")
+        raise DocumentError(f"{urlsplit(url).path} answered neither an OData collection nor a JSON array")
     return [item for item in items if isinstance(item, dict)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import logging
 import random
@@ -10,15 +11,20 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
-
-import httpx
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from include.datasphere_glue.datasphere.errors import (
     DatasphereAuthError,
     DatasphereConfigError,
     DatasphereHTTPError,
     DatasphereUnavailable,
+)
+from include.datasphere_glue.datasphere.transport import (
+    HTTPResponse,
+    NetworkError,
+    PooledTransport,
+    Transport,
+    with_query,
 )
 
 log = logging.getLogger(__name__)
@@ -115,18 +121,16 @@ class DatasphereClient:
     token never leaves the tenant. Redirects are never followed for the same reason.
 
     :param config: the tenant and credentials.
-    :param transport: an httpx transport to use instead of the network (tests).
+    :param transport: what carries the requests; pooled connections to the tenant when omitted.
     """
 
-    def __init__(self, config: DatasphereConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, config: DatasphereConfig, *, transport: Transport | None = None) -> None:
         self.config = config
         self._origin = _origin(config.tenant_url)
-        limits = httpx.Limits(
-            max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
-        )
         # More threads than connections queue for one instead of failing: the pool is the tenant's cap.
-        timeout = httpx.Timeout(config.timeout, pool=None)
-        self._http = httpx.Client(timeout=timeout, limits=limits, follow_redirects=False, transport=transport)
+        self._transport = transport or PooledTransport(
+            config.tenant_url, max_connections=config.max_concurrency, timeout=config.timeout
+        )
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
         self._calls: Counter[str] = Counter()
@@ -140,7 +144,7 @@ class DatasphereClient:
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._http.close()
+        self._transport.close()
 
     def resolve(self, url: str) -> str:
         """Return ``url`` made absolute against the tenant, refusing any other host.
@@ -172,12 +176,12 @@ class DatasphereClient:
             return response.json()
         except ValueError as error:
             raise DatasphereConfigError(
-                f"GET {response.url.path} answered with a body that is not JSON ({error})"
+                f"GET {response.path} answered with a body that is not JSON ({error})"
             ) from None
 
     def get(
         self, url: str, *, api: str, params: dict[str, Any] | None = None, accept: str = JSON
-    ) -> httpx.Response:
+    ) -> HTTPResponse:
         """GET ``url`` with a bearer token, retrying transient failures and refreshing the token once on 401.
 
         :param url: absolute or tenant-relative URL.
@@ -201,7 +205,7 @@ class DatasphereClient:
             )
             if response.status_code == 401:
                 raise DatasphereAuthError(
-                    f"GET {response.url.path} answered 401 even with a fresh token: "
+                    f"GET {response.path} answered 401 even with a fresh token: "
                     "check that the OAuth client is allowed to use this API"
                 )
         _raise_for_answer(response)
@@ -230,7 +234,7 @@ class DatasphereClient:
             form={"grant_type": "client_credentials"},
             basic_auth=(self.config.client_id, self.config.client_secret),
         )
-        path = response.url.path
+        path = response.path
         if response.status_code in (400, 401, 403):
             raise DatasphereAuthError(
                 f"token endpoint {path} refused the OAuth client (HTTP {response.status_code}"
@@ -261,23 +265,23 @@ class DatasphereClient:
         token: str | None = None,
         form: dict[str, str] | None = None,
         basic_auth: tuple[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> HTTPResponse:
         policy = self.config.retry
         first_attempt = time.monotonic()
         deadline = first_attempt + policy.max_total_seconds
-        headers = {"Accept": accept}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
+        url = with_query(url, params)
+        headers, body = _request_headers(accept, token, basic_auth), None
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            body = urlencode(form).encode()
         path = urlsplit(url).path
         for attempt in range(1, policy.max_attempts + 1):
             self._count(api)
             started = time.monotonic()
             try:
-                response = self._http.request(
-                    method, url, params=params, headers=headers, data=form, auth=basic_auth
-                )
-            except httpx.TransportError as error:
-                reason = type(error).__name__
+                response = self._transport.send(method, url, headers=headers, body=body)
+            except NetworkError as error:
+                reason = str(error) or "network error"
                 delay = policy.backoff(attempt)
             else:
                 log.debug(
@@ -287,7 +291,6 @@ class DatasphereClient:
                     return response
                 reason = f"HTTP {response.status_code}"
                 delay = _retry_after_seconds(response) or policy.backoff(attempt)
-                response.close()
             if attempt == policy.max_attempts or time.monotonic() + delay > deadline:
                 raise DatasphereUnavailable(
                     f"{method} {path} failed after {attempt} attempt(s) in "
@@ -302,12 +305,22 @@ class DatasphereClient:
             self._calls[api] += 1
 
 
+def _request_headers(accept: str, token: str | None, basic_auth: tuple[str, str] | None) -> dict[str, str]:
+    headers = {"Accept": accept}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    elif basic_auth is not None:
+        credentials = base64.b64encode(":".join(basic_auth).encode()).decode()
+        headers["Authorization"] = f"Basic {credentials}"
+    return headers
+
+
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc.lower()
 
 
-def _retry_after_seconds(response: httpx.Response) -> float | None:
+def _retry_after_seconds(response: HTTPResponse) -> float | None:
     """Read ``Retry-After`` as seconds or as an HTTP date; None when absent or unreadable."""
     value = response.headers.get("Retry-After")
     if value is None:
@@ -322,9 +335,9 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, moment.timestamp() - time.time())
 
 
-def _raise_for_answer(response: httpx.Response, *, expected: str = "the Datasphere API") -> None:
+def _raise_for_answer(response: HTTPResponse, *, expected: str = "the Datasphere API") -> None:
     """Turn redirects, HTML login pages and final 4xx answers into errors a user can act on."""
-    path = response.url.path
+    path = response.path
     if response.is_redirect:
         target = urlsplit(response.headers.get("Location", "")).netloc or "another page"
         raise DatasphereConfigError(
@@ -343,14 +356,14 @@ def _raise_for_answer(response: httpx.Response, *, expected: str = "the Datasphe
         )
 
 
-def _is_html(response: httpx.Response) -> bool:
+def _is_html(response: HTTPResponse) -> bool:
     if "text/html" in response.headers.get("Content-Type", "").lower():
         return True
     opening = response.content[:200].lstrip().lower()
     return opening.startswith((b"<!doctype html", b"<html"))
 
 
-def _oauth_error_code(response: httpx.Response) -> str:
+def _oauth_error_code(response: HTTPResponse) -> str:
     """Return ``, error=<code>`` from an OAuth error answer; the code names the problem, never a secret."""
     try:
         code = response.json().get("error")
