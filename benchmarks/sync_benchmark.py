@@ -38,6 +38,7 @@ from include.datasphere_glue.glue.catalog import WRITE_OPERATIONS, GlueCatalog
 from include.datasphere_glue.glue.naming import database_name
 from include.datasphere_glue.glue.tables import FINGERPRINT_KEY, build_desired_table
 from include.datasphere_glue.rules.model import SYNCABLE_TYPES, Defaults, ResolvedRule, SyncRule, resolve
+from include.datasphere_glue.runtime import glue_client_config
 from include.datasphere_glue.sync.engine import SyncEngine
 from scripts.stack.processes import stop_process_group
 from tests.fixtures.net import free_port, wait_until_answers
@@ -203,15 +204,14 @@ def _config(emulator: EmulatorProcess, concurrency: int) -> DatasphereConfig:
 
 
 def _glue_client(endpoint_url: str, concurrency: int) -> Any:
-    from botocore.config import Config
-
+    """A client configured as production configures it (pool size, validation), on moto's endpoint."""
     return boto3.client(
         "glue",
         endpoint_url=endpoint_url,
         region_name=REGION,
         aws_access_key_id="benchmark",
         aws_secret_access_key="benchmark",
-        config=Config(max_pool_connections=max(10, concurrency)),
+        config=glue_client_config(None, concurrency),
     )
 
 

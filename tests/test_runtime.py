@@ -40,6 +40,8 @@ def test_the_glue_client_pools_a_connection_per_engine_thread_and_keeps_the_conn
         client = engine.glue._client  # the boto3 client the engine writes through
         assert client.meta.config.max_pool_connections == 32 + GLUE_READERS
         assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 8}  # 7 retries
+        # Glue validates every TableInput itself; botocore keeps the setting out of meta.config.
+        assert type(client._serializer).__name__ != "ParamValidationDecorator"
         report = engine.sync_all()
 
     # Written through the connection's endpoint_url, i.e. into the local Glue.

@@ -44,7 +44,8 @@ def build_engine(
     source = DatasphereHook(datasphere_conn_id=datasphere_conn_id).get_catalog()
     glue_hook = GlueCatalogHook(aws_conn_id=aws_conn_id, region_name=rule.target.region)
     client = glue_hook.get_client_type(
-        region_name=rule.target.region, config=_pooled(glue_hook.config, rule.job.max_parallel_requests)
+        region_name=rule.target.region,
+        config=glue_client_config(glue_hook.config, rule.job.max_parallel_requests),
     )
     log.info(
         "Syncing rule %s from connection %s into Glue (%s) through connection %s",
@@ -56,18 +57,24 @@ def build_engine(
     return SyncEngine(source, GlueCatalog(client, catalog_id=rule.target.catalog_id), rule)
 
 
-def _pooled(config: Config | None, workers: int) -> Config:
-    """The connection's botocore config with a connection for every thread the engine runs.
+def glue_client_config(config: Config | None, workers: int) -> Config:
+    """The connection's botocore config, sized for the engine's threads and without client-side validation.
 
-    botocore keeps ten pooled connections by default; with more threads, each call past the tenth
-    opens and drops a connection of its own.
+    botocore keeps ten pooled connections by default; with more threads, each call past the tenth opens
+    and drops a connection of its own. Validating every large ``TableInput`` on the client costs a
+    noticeable share of the engine's CPU, and Glue validates it again anyway; the sync enforces Glue's
+    name and length limits before it writes. A connection that sets ``parameter_validation`` keeps it.
+
+    :param config: the botocore config of the AWS connection, if it has one.
+    :param workers: the engine's worker threads.
     """
     from botocore.config import Config
 
     from include.datasphere_glue.sync.engine import GLUE_READERS
 
     pool = Config(max_pool_connections=max(10, workers + GLUE_READERS))
-    return config.merge(pool) if config is not None else pool
+    defaults = Config(parameter_validation=False)
+    return (defaults.merge(config) if config is not None else defaults).merge(pool)
 
 
 @contextmanager
