@@ -158,6 +158,44 @@ class TestPooledTransport:
         assert client.calls == {"token": 2}
         assert "secret" not in caplog.text
 
+    def test_a_redirect_over_the_network_is_not_followed(self) -> None:
+        import http.server
+        import json
+        import threading
+
+        followed: list[str] = []
+
+        class Tenant(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # the token endpoint
+                self._answer(200, json.dumps(TOKEN).encode(), {"Content-Type": "application/json"})
+
+            def do_GET(self) -> None:
+                if self.path.startswith("/login"):
+                    followed.append(self.path)
+                self._answer(302, b"", {"Location": f"http://localhost:{self.server.server_port}/login"})
+
+            def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tenant)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        config = DatasphereConfig(
+            tenant_url=f"http://127.0.0.1:{server.server_port}", client_id="client", client_secret="secret"
+        )
+        try:
+            with pytest.raises(DatasphereConfigError, match="redirected to localhost"):
+                DatasphereClient(config).get("/api/v1/datasphere/consumption/catalog/spaces", api="catalog")
+        finally:
+            server.shutdown()
+        assert followed == []  # the bearer token never went to the other host
+
     def test_query_options_keep_odata_dollar_signs_literal(self) -> None:
         assert with_query("https://t/a", {"$top": 500, "$skip": 0}) == "https://t/a?$top=500&$skip=0"
         assert with_query("https://t/a?x=1", {"name": "a b/c"}) == "https://t/a?x=1&name=a%20b%2Fc"
