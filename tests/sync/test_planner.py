@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from include.datasphere_glue.glue.tables import LINEAGE_KEY, build_desired_table
-from include.datasphere_glue.sync.planner import ActionKind, plan_table, plan_tables
+from include.datasphere_glue.sync.planner import ActionKind, find_collisions, plan_table
 from tests.glue.assets import make_asset
 from tests.glue.rules import make_rule
 
@@ -62,7 +62,8 @@ def test_owned_table_of_another_asset_is_not_overwritten() -> None:
     assert action.kind is ActionKind.FAIL and "already holds asset SALES/Orders" in action.reason
 
 
-def test_collisions_within_a_plan_fail_every_asset_involved() -> None:
+def test_collisions_name_every_asset_involved_and_only_those() -> None:
     tables = [build_desired_table(make_asset(name), RULE) for name in ("A.B", "A_B", "C")]
-    kinds = {a.asset_key: a.kind for a in plan_tables(tables, {})}
-    assert kinds == {"SALES/A.B": ActionKind.FAIL, "SALES/A_B": ActionKind.FAIL, "SALES/C": ActionKind.CREATE}
+    errors = find_collisions({t.asset_key: (t.database, t.name) for t in tables})
+    assert sorted(errors) == ["SALES/A.B", "SALES/A_B"]
+    assert "SALES/A.B and SALES/A_B all map to Glue table dev_sales.a_b" in errors["SALES/A.B"]

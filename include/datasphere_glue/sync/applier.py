@@ -1,10 +1,8 @@
-"""Carry out planned table actions against Glue with bounded concurrency, recording each outcome."""
+"""Carry out one planned table action against Glue and record its outcome in the report."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from include.datasphere_glue.glue.catalog import GlueCallFailed, GlueCatalog
 from include.datasphere_glue.sync.planner import ActionKind, TableAction
@@ -13,35 +11,6 @@ from include.datasphere_glue.sync.report import SyncReport
 log = logging.getLogger(__name__)
 
 _WRITES = (ActionKind.CREATE, ActionKind.UPDATE)
-
-
-def apply_actions(
-    actions: Sequence[TableAction],
-    glue: GlueCatalog,
-    report: SyncReport,
-    *,
-    dry_run: bool = False,
-    max_workers: int = 8,
-) -> None:
-    """Apply table actions; one failing write is recorded and never stops the others.
-
-    :param actions: the planner's actions for any number of databases.
-    :param glue: where to write.
-    :param report: receives counts, errors, conflicts and, for dry runs, the action lines.
-    :param dry_run: record what would be written without writing.
-    :param max_workers: concurrent Glue writes.
-    """
-    writes = []
-    for action in actions:
-        if action.kind in _WRITES and not dry_run:
-            writes.append(action)
-        else:
-            apply_action(action, glue, report, dry_run=dry_run)
-    if not writes:
-        return
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(writes)))) as pool:
-        # list() drains the iterator so every write has finished (and recorded itself) on return
-        list(pool.map(lambda action: apply_action(action, glue, report), writes))
 
 
 def apply_action(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -124,29 +124,6 @@ def find_collisions(targets: Mapping[str, tuple[str, str]]) -> dict[str, str]:
                 "none of them is written (rename an asset, or exclude one in the rule)"
             )
     return errors
-
-
-def plan_tables(
-    desired: Iterable[DesiredTable],
-    current: Mapping[str, TableState | Mapping[str, Any]],
-    *,
-    full_refresh: bool = False,
-) -> list[TableAction]:
-    """Plan the writes that bring one database's tables in line with the desired ones.
-
-    :param desired: tables wanted in one database.
-    :param current: that database's tables (as ``GetTables`` returned them, or summarised), by name.
-    :param full_refresh: rewrite tables even when their fingerprint says nothing changed.
-    """
-    wanted = list(desired)
-    collisions = find_collisions({d.asset_key: (d.database, d.name) for d in wanted})
-    actions = []
-    for table in wanted:
-        if table.asset_key in collisions:
-            actions.append(_action(ActionKind.FAIL, table, reason=collisions[table.asset_key]))
-        else:
-            actions.append(plan_table(table, current.get(table.name), full_refresh=full_refresh))
-    return actions
 
 
 def plan_table(
