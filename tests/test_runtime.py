@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from emulators.datasphere.testing import EmulatorProcess
-from include.datasphere_glue.runtime import open_engine
+from include.datasphere_glue.runtime import glue_client_config, open_engine
 from include.datasphere_glue.sync.engine import GLUE_READERS
 from tests.fixtures.aws import REGION, MotoServer
 from tests.glue.rules import make_rule
@@ -48,3 +48,10 @@ def test_the_glue_client_pools_a_connection_per_engine_thread_and_keeps_the_conn
     assert report.failed == 0 and report.created > 0
     databases = glue.get_databases()["DatabaseList"]  # type: ignore[attr-defined]
     assert {db["Name"] for db in databases} == {"dev_hr"}
+
+
+def test_a_connection_that_asks_for_client_side_validation_keeps_it() -> None:
+    from botocore.config import Config
+
+    assert glue_client_config(None, 8).parameter_validation is False
+    assert glue_client_config(Config(parameter_validation=True), 8).parameter_validation is True
