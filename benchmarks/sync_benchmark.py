@@ -17,14 +17,11 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 import tracemalloc
-import urllib.request
 from collections import Counter
-from collections.abc import Callable, Generator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +37,7 @@ from include.datasphere_glue.glue.tables import FINGERPRINT_KEY, build_desired_t
 from include.datasphere_glue.rules.model import SYNCABLE_TYPES, Defaults, ResolvedRule, SyncRule, resolve
 from include.datasphere_glue.runtime import glue_client_config
 from include.datasphere_glue.sync.engine import SyncEngine
-from scripts.stack.processes import stop_process_group
-from tests.fixtures.net import free_port, wait_until_answers
+from tests.fixtures.aws import running_moto
 
 REGION = "eu-central-1"
 TARGET_SPEEDUP = 10.0
@@ -77,16 +73,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     with (
         EmulatorProcess(f"synthetic:{args.assets}:{args.spaces}", latency_ms=args.latency_ms) as emulator,
-        _moto_server() as (glue_url, moto_pid),
+        running_moto("benchmark") as moto,
     ):
-        servers = {"emulator": emulator.pid or 0, "moto": moto_pid}
+        glue_url = moto.endpoint_url
+        servers = {"emulator": emulator.pid or 0, "moto": moto.pid}
         rule = _rule(args)
         runs = [
             _measured(servers, _engine_run, "engine: first sync", emulator, glue_url, rule, args),
             _measured(servers, _engine_run, "engine: no-change re-sync", emulator, glue_url, rule, args),
         ]
         peak_mb = _peak_mb()
-        _reset_glue(glue_url)
+        moto.reset(timeout=30)
         runs.append(
             _measured(servers, _sequential_run, "sequential: first sync", emulator, glue_url, rule, args)
         )
@@ -213,29 +210,6 @@ def _glue_client(endpoint_url: str, concurrency: int) -> Any:
         aws_secret_access_key="benchmark",
         config=glue_client_config(None, concurrency),
     )
-
-
-@contextmanager
-def _moto_server() -> Generator[tuple[str, int], None, None]:
-    port = free_port()
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "benchmark", "AWS_SECRET_ACCESS_KEY": "benchmark"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answers(f"{url}/moto-api/")
-        yield url, process.pid
-    finally:
-        stop_process_group(process, timeout=10)
-
-
-def _reset_glue(url: str) -> None:
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=30).close()
 
 
 def _datasphere_calls(emulator: EmulatorProcess) -> dict[str, int]:
