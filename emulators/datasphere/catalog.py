@@ -29,6 +29,7 @@ FLOW_KINDS = {
 # Only these can be exposed for consumption and so appear in the catalog OData service.
 CONSUMABLE_TYPES = frozenset({"views", "analyticmodels"})
 METADATA_PREFIXES = ("datasphere", "dwc", "mixed")
+CATALOG_OPTIONS = ("spaces_as_array", "repository_page_limit", "repository_ignores_paging")
 
 
 class CatalogError(ValueError):
@@ -104,10 +105,18 @@ class Space:
 
 @dataclass
 class Catalog:
-    """Everything a tenant serves; ``spaces_as_array`` makes ``spaces`` answer with a bare JSON array."""
+    """Everything a tenant serves, and how it answers.
+
+    ``spaces_as_array`` makes ``spaces`` answer with a bare JSON array. ``repository_page_limit`` caps a
+    repository listing page whatever its ``top`` asks; ``repository_ignores_paging`` makes a listing
+    answer every object whatever ``top`` and ``skip`` say. Both let tests play a tenant whose paging
+    differs from what the client asks for.
+    """
 
     spaces: dict[str, Space] = field(default_factory=dict)
     spaces_as_array: bool = False
+    repository_page_limit: int = 200
+    repository_ignores_paging: bool = False
 
     def assets(self) -> Iterator[Asset]:
         for space in self.spaces.values():
@@ -116,12 +125,32 @@ class Catalog:
     def copy(self) -> Catalog:
         """A catalog whose spaces and asset tables can change without touching this one."""
         spaces = {name: replace(space, assets=dict(space.assets)) for name, space in self.spaces.items()}
-        return Catalog(spaces=spaces, spaces_as_array=self.spaces_as_array)
+        return replace(self, spaces=spaces)
+
+    def options(self) -> dict[str, Any]:
+        """Return the tenant options, as a catalog file and the admin API spell them."""
+        return {name: getattr(self, name) for name in CATALOG_OPTIONS}
+
+    def set_options(self, options: dict[str, Any], *, where: str = "options") -> None:
+        """Change tenant options, checking every one before changing any.
+
+        :raises CatalogError: naming ``where`` and the option, for an unknown option or a bad value.
+        """
+        unknown = sorted(set(options) - set(CATALOG_OPTIONS))
+        if unknown:
+            raise CatalogError(
+                f"{where}: unknown options {', '.join(unknown)}; use {', '.join(CATALOG_OPTIONS)}"
+            )
+        limit = options.get("repository_page_limit", self.repository_page_limit)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise CatalogError(f"{where}: repository_page_limit must be a positive integer, got {limit!r}")
+        for name, value in options.items():
+            setattr(self, name, value if name == "repository_page_limit" else bool(value))
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format": CATALOG_FORMAT,
-            "options": {"spaces_as_array": self.spaces_as_array},
+            "options": self.options(),
             "spaces": [space.to_json() for space in self.spaces.values()],
         }
 
@@ -134,8 +163,8 @@ class Catalog:
         """
         if document.get("format") != CATALOG_FORMAT:
             raise CatalogError(f"{source}: 'format' must be {CATALOG_FORMAT!r}")
-        options = document.get("options") or {}
-        catalog = cls(spaces_as_array=bool(options.get("spaces_as_array", False)))
+        catalog = cls()
+        catalog.set_options(document.get("options") or {}, where=f"{source}: options")
         for index, raw_space in enumerate(document.get("spaces") or []):
             space = parse_space(raw_space, where=f"{source}: spaces[{index}]")
             if space.name in catalog.spaces:

@@ -35,8 +35,8 @@ class QueryOptions:
 
         :param query: the request's query parameters (one value per name).
         """
-        top = _non_negative_int(query, "$top")
-        skip = _non_negative_int(query, "$skip") or 0
+        top = non_negative_int(query, "$top")
+        skip = non_negative_int(query, "$skip") or 0
         count_text = query.get("$count", "false").lower()
         if count_text not in ("true", "false"):
             raise ODataError("$count must be true or false")
@@ -94,7 +94,11 @@ def _next_query(options: QueryOptions, skip: int, requested_until: int | None) -
     return urlencode(query, safe="$'(),")
 
 
-def _non_negative_int(query: Mapping[str, str], name: str) -> int | None:
+def non_negative_int(query: Mapping[str, str], name: str) -> int | None:
+    """Read one integer query parameter; None when absent.
+
+    :raises ODataError: when it is not a non-negative integer.
+    """
     text = query.get(name)
     if text is None:
         return None

@@ -29,7 +29,7 @@ from emulators.datasphere.catalog import (
 )
 from emulators.datasphere.edmx import render_edmx
 from emulators.datasphere.faults import LOGIN_PAGE, TOKEN_PATH, CountedFault, FaultError, Faults
-from emulators.datasphere.odata import ODataError, QueryOptions, page
+from emulators.datasphere.odata import ODataError, QueryOptions, non_negative_int, page
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ CATALOG_PREFIXES = ("/api/v1/datasphere/consumption/catalog", "/api/v1/dwc/catal
 REPOSITORY_PREFIX = "/dwaas-core/api/v1/spaces"
 ADMIN_PREFIX = "/_emulator"
 CSN_MEDIA_TYPE = "application/vnd.sap.datasphere.object.content+json"
+# What a repository listing holds when the request names no ``top``; the CLI's default too.
+REPOSITORY_DEFAULT_TOP = 25
 API_GROUPS = ("token", "catalog", "metadata", "data", "repository", "other")
 
 _KEY = r"'((?:[^']|'')*)'"
@@ -225,7 +227,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         elif group in ("metadata", "data"):
             self._consumption(path)
         elif group == "repository":
-            self._repository(path)
+            self._repository(path, query)
         else:
             raise ApiError(404, f"no resource at {path}")
 
@@ -415,7 +417,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     # --- repository API ---------------------------------------------------------------------------
 
-    def _repository(self, path: str) -> None:
+    def _repository(self, path: str, query: dict[str, str]) -> None:
         match = _REPOSITORY_ROUTE.match(path)
         if match is None:
             raise ApiError(404, f"no repository resource at {path}")
@@ -426,9 +428,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         with state.lock:
             space = _readable_space(state.catalog, space_name)
             if name is None:
-                listing = [
-                    {"technicalName": a.name} for a in space.assets.values() if a.object_type == object_type
-                ]
+                names = [a.name for a in space.assets.values() if a.object_type == object_type]
+                listing = [{"technicalName": n} for n in _repository_page(names, query, state.catalog)]
                 asset = None
             else:
                 asset = space.assets.get(name)
@@ -544,6 +545,19 @@ def _page(
         return page(rows, options, base_url=base_url, context=context)
     except ODataError as error:
         raise ApiError(400, str(error)) from error
+
+
+def _repository_page(names: list[str], query: dict[str, str], catalog: Catalog) -> list[str]:
+    """Cut a repository listing as SAP's command-line tool pages it: ``skip``, then ``top`` (25 if absent)."""
+    if catalog.repository_ignores_paging:
+        return names
+    try:
+        top = non_negative_int(query, "top")
+        skip = non_negative_int(query, "skip") or 0
+    except ODataError as error:
+        raise ApiError(400, str(error)) from error
+    size = min(REPOSITORY_DEFAULT_TOP if top is None else top, catalog.repository_page_limit)
+    return names[skip : skip + size]
 
 
 def _query_options(query: dict[str, str]) -> QueryOptions:
@@ -668,13 +682,9 @@ def _admin_put_catalog(state: EmulatorState, segments: list[str], payload: dict[
 
 
 def _admin_set_options(state: EmulatorState, segments: list[str], payload: dict[str, Any]) -> tuple[int, Any]:
-    unknown = set(payload) - {"spaces_as_array"}
-    if unknown:
-        raise CatalogError(f"unknown catalog options: {', '.join(sorted(unknown))}")
     with state.lock:
-        if "spaces_as_array" in payload:
-            state.catalog.spaces_as_array = bool(payload["spaces_as_array"])
-    return 200, {"spaces_as_array": state.catalog.spaces_as_array}
+        state.catalog.set_options(payload)
+        return 200, state.catalog.options()
 
 
 def _admin_put_space(state: EmulatorState, segments: list[str], payload: dict[str, Any]) -> tuple[int, Any]:

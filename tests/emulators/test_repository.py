@@ -46,6 +46,64 @@ class TestListings:
         assert httpx.get(f"{datasphere.url}{REPOSITORY}/SALES/views").status_code == 401
 
 
+def _load_tables(datasphere: EmulatorProcess, count: int) -> list[str]:
+    names = [f"T_{index:03d}" for index in range(count)]
+    table = {"kind": "entity", "elements": {"ID": {"type": "cds.Integer", "key": True}}}
+    assets = [{"name": name, "type": "localtables", "definition": table} for name in names]
+    datasphere.admin.load_catalog(
+        {"format": "datasphere-emulator-catalog/1", "spaces": [{"name": "BIG", "assets": assets}]}
+    )
+    return names
+
+
+def _names(api: httpx.Client, query: str = "") -> list[str]:
+    response = api.get(f"{REPOSITORY}/BIG/localtables{query}")
+    assert response.status_code == 200, response.text
+    return [entry["technicalName"] for entry in response.json()]
+
+
+class TestListingPages:
+    def test_top_and_skip_cut_the_listing(self, api: httpx.Client, datasphere: EmulatorProcess) -> None:
+        names = _load_tables(datasphere, 60)
+
+        assert _names(api, "?top=40&skip=0") == names[:40]
+        assert _names(api, "?top=40&skip=40") == names[40:]
+        assert _names(api, "?top=40&skip=60") == []
+
+    def test_without_top_a_page_holds_25_as_the_cli_asks(
+        self, api: httpx.Client, datasphere: EmulatorProcess
+    ) -> None:
+        names = _load_tables(datasphere, 60)
+
+        assert _names(api) == names[:25]
+
+    def test_the_page_limit_caps_what_top_asks(self, api: httpx.Client, datasphere: EmulatorProcess) -> None:
+        names = _load_tables(datasphere, 60)
+        datasphere.admin.set_options(repository_page_limit=7)
+
+        assert _names(api, "?top=40&skip=7") == names[7:14]
+
+    def test_a_tenant_that_ignores_paging_answers_everything(
+        self, api: httpx.Client, datasphere: EmulatorProcess
+    ) -> None:
+        names = _load_tables(datasphere, 60)
+        datasphere.admin.set_options(repository_ignores_paging=True)
+
+        assert _names(api, "?top=10&skip=10") == names
+
+    def test_a_bad_top_is_a_bad_request(self, api: httpx.Client) -> None:
+        response = api.get(f"{REPOSITORY}/SALES/views?top=-1")
+
+        assert response.status_code == 400
+        assert "top must be a non-negative integer" in response.text
+
+    def test_a_bad_page_limit_is_refused_naming_the_option(self, datasphere: EmulatorProcess) -> None:
+        with pytest.raises(RuntimeError, match="repository_page_limit must be a positive integer"):
+            datasphere.admin.set_options(repository_page_limit=0)
+        with pytest.raises(RuntimeError, match="unknown options page_limit"):
+            datasphere.admin.set_options(page_limit=10)
+
+
 class TestObjectContent:
     def test_table_csn(self, api: httpx.Client) -> None:
         response = api.get(f"{REPOSITORY}/SALES/localtables/SALES_ORDERS", headers=CSN_ACCEPT)
