@@ -57,6 +57,16 @@ def _view_definition(name: str) -> dict[str, Any]:
     }
 
 
+def _load_tables(datasphere: EmulatorProcess, count: int) -> list[str]:
+    """Serve one space, BIG, holding ``count`` local tables; return their names in order."""
+    names = [f"T_{index:03d}" for index in range(count)]
+    assets = [{"name": name, "type": "localtables", "definition": _view_definition(name)} for name in names]
+    datasphere.admin.load_catalog(
+        {"format": "datasphere-emulator-catalog/1", "spaces": [{"name": "BIG", "assets": assets}]}
+    )
+    return names
+
+
 class TestListing:
     def test_spaces_as_odata_collection_and_as_bare_array(
         self, datasphere: EmulatorProcess, catalog: DatasphereCatalog
@@ -113,6 +123,41 @@ class TestListing:
             ref.metadata_url and ref.business_name == f"Label of {ref.technical_name}" for ref in listing.refs
         )
         assert pages == 3
+
+    def test_every_repository_page_is_read(
+        self, datasphere: EmulatorProcess, catalog: DatasphereCatalog
+    ) -> None:
+        names = _load_tables(datasphere, 250)
+
+        listing = catalog.list_assets("BIG", [ObjectType.LOCAL_TABLE])
+
+        assert listing.complete
+        assert sorted(ref.technical_name for ref in listing.refs) == names
+        assert catalog.calls["repository"] == 4  # 100 + 100 + 50, then an empty page ends it
+
+    def test_a_tenant_cutting_pages_short_is_still_read_to_the_end(
+        self, datasphere: EmulatorProcess, catalog: DatasphereCatalog
+    ) -> None:
+        names = _load_tables(datasphere, 250)
+        datasphere.admin.set_options(repository_page_limit=30)
+
+        listing = catalog.list_assets("BIG", [ObjectType.LOCAL_TABLE])
+
+        assert listing.complete
+        assert sorted(ref.technical_name for ref in listing.refs) == names
+
+    @pytest.mark.parametrize(("count", "calls"), [(250, 1), (40, 2)])
+    def test_a_tenant_that_ignores_repository_paging_is_read_once(
+        self, datasphere: EmulatorProcess, catalog: DatasphereCatalog, count: int, calls: int
+    ) -> None:
+        names = _load_tables(datasphere, count)
+        datasphere.admin.set_options(repository_ignores_paging=True)
+
+        listing = catalog.list_assets("BIG", [ObjectType.LOCAL_TABLE])
+
+        assert listing.complete
+        assert sorted(ref.technical_name for ref in listing.refs) == names
+        assert catalog.calls["repository"] == calls
 
 
 class TestReading:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import httpx
@@ -188,3 +189,55 @@ class TestCatalogService:
         with pytest.raises(DatasphereConfigError, match=r"refusing to call other\.example"):
             catalog.read_asset(ref)
         assert all(request.url.host != "other.example" for request in seen)
+
+
+class TestRepositoryPaging:
+    def test_pages_are_asked_for_with_top_and_skip(self) -> None:
+        def answer(request: httpx.Request) -> httpx.Response:
+            skip = int(request.url.params["skip"])
+            return _views(*[f"V{index}" for index in range(skip, min(skip + 100, 150))])
+
+        seen: list[httpx.Request] = []
+        listing = _catalog(answer, seen).list_assets("SALES", [ObjectType.LOCAL_TABLE])
+
+        assert listing.complete and len(listing.refs) == 150
+        pages = [dict(request.url.params) for request in seen if request.url.path != "/oauth/token"]
+        assert pages == [
+            {"top": "100", "skip": "0"},
+            {"top": "100", "skip": "100"},
+            {"top": "100", "skip": "150"},
+        ]
+
+    def test_a_full_page_answered_again_is_incomplete_not_the_whole_list(self) -> None:
+        # The tenant ignores skip: objects past the first 100 may exist, and would look deleted.
+        def answer(request: httpx.Request) -> httpx.Response:
+            return _views(*[f"V{index}" for index in range(100)])
+
+        listing = _catalog(answer, []).list_assets("SALES", [ObjectType.LOCAL_TABLE])
+
+        assert not listing.complete and listing.refs == []
+        assert "cannot list localtables" in listing.warnings[0]
+        assert "ignores skip: cannot list past its first 100 objects" in listing.warnings[0]
+
+    def test_a_tenant_answering_its_objects_in_a_new_order_each_time_is_read_once(self) -> None:
+        # Ignoring skip while reordering must still end the listing, not loop over the same objects.
+        calls = itertools.count()
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            names = [f"V{index}" for index in range(40)]
+            return _views(*(names if next(calls) % 2 == 0 else reversed(names)))
+
+        seen: list[httpx.Request] = []
+        listing = _catalog(answer, seen).list_assets("SALES", [ObjectType.LOCAL_TABLE])
+
+        assert listing.complete and len(listing.refs) == 40
+        assert len([request for request in seen if request.url.path != "/oauth/token"]) == 2
+
+    def test_an_answer_that_is_no_list_makes_the_listing_incomplete(self) -> None:
+        def answer(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, json={"objects": "none"})
+
+        listing = _catalog(answer, []).list_assets("SALES", [ObjectType.LOCAL_TABLE])
+
+        assert not listing.complete
+        assert "answered neither an OData collection nor a JSON array" in listing.warnings[0]

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 CATALOG_PATHS = ("/api/v1/datasphere/consumption/catalog", "/api/v1/dwc/catalog")
 REPOSITORY_PATH = "/dwaas-core/api/v1/spaces"
 CSN_MEDIA_TYPE = "application/vnd.sap.datasphere.object.content+json"
+# Objects asked for per repository listing page (SAP's command-line tool asks 25 unless told otherwise).
+REPOSITORY_PAGE_SIZE = 100
 
 # Only views and analytic models can be exposed for consumption, so only they appear in the catalog.
 _CONSUMABLE_TYPES = frozenset({ObjectType.VIEW, ObjectType.ANALYTIC_MODEL})
@@ -191,7 +193,7 @@ class DatasphereCatalog:
         for object_type in sorted(set(object_types), key=lambda kind: (kind.sync_stage, kind.value)):
             url = f"{REPOSITORY_PATH}/{_segment(space)}/{object_type.value}"
             try:
-                body = self.client.get_json(url, api="repository")
+                objects = self._repository_objects(url)
             except DatasphereHTTPError as error:
                 if error.status_code == 403:
                     listing.skip(f"space {space}: skipped, the OAuth client is not a member (HTTP 403)")
@@ -203,8 +205,34 @@ class DatasphereCatalog:
             except DatasphereError as error:
                 listing.fail(f"space {space}: cannot list {object_type.value}: {error}")
                 continue
-            names_by_type[object_type] = _repository_entries(body, space, object_type, listing)
+            names_by_type[object_type] = _repository_entries(objects, space, object_type, listing)
         return names_by_type
+
+    def _repository_objects(self, url: str) -> list[dict[str, Any]]:
+        """Read a whole repository listing, page by page, with ``top`` and ``skip`` as SAP's CLI sends them.
+
+        A tenant may cut a page below the ``top`` asked for, so only an empty page ends the listing. A
+        tenant that ignores paging answers the whole list every time: a page larger than ``top``, or
+        objects already read. A listing read only in part must fail rather than look complete, because
+        what it misses would look deleted.
+        """
+        objects: list[dict[str, Any]] = []
+        names_read: set[Any] = set()
+        while True:
+            params = {"top": REPOSITORY_PAGE_SIZE, "skip": len(objects)}
+            page = _collection(self.client.get_json(url, api="repository", params=params), url)
+            if not page:
+                return objects
+            names = {item.get("technicalName") for item in page}
+            if names <= names_read:
+                if len(page) >= REPOSITORY_PAGE_SIZE:
+                    # Perhaps only the first page of many, and the tenant will not say which.
+                    raise DocumentError(f"{url} ignores skip: cannot list past its first {len(page)} objects")
+                return objects
+            objects.extend(page)
+            names_read |= names
+            if len(page) > REPOSITORY_PAGE_SIZE:
+                return objects
 
     def _exposed_assets(self, space: str, listing: SpaceListing) -> dict[str, dict[str, Any]] | None:
         """Return the catalog's entries for the space by name; None when the space must be skipped.
@@ -350,15 +378,12 @@ def _asset_ref(
 
 
 def _repository_entries(
-    body: Any, space: str, object_type: ObjectType, listing: SpaceListing
+    objects: list[dict[str, Any]], space: str, object_type: ObjectType, listing: SpaceListing
 ) -> dict[str, dict[str, Any]]:
-    items = body.get("value") if isinstance(body, dict) else body
-    if not isinstance(items, list):
-        listing.fail(f"space {space}: the {object_type.value} listing is not a list of objects")
-        return {}
+    """Key a listing's objects by technical name; an object seen on two pages is kept once."""
     entries: dict[str, dict[str, Any]] = {}
-    for item in items:
-        name = item.get("technicalName") if isinstance(item, dict) else None
+    for item in objects:
+        name = item.get("technicalName")
         if not isinstance(name, str) or not name:
             listing.fail(f"space {space}: a {object_type.value} entry has no technicalName: {item!r:.200}")
             continue
