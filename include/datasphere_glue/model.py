@@ -28,9 +28,7 @@ class ObjectType(StrEnum):
         return _SYNC_STAGE[self]
 
 
-_FLOW_TYPES = frozenset(
-    {ObjectType.DATA_FLOW, ObjectType.REPLICATION_FLOW, ObjectType.TRANSFORMATION_FLOW}
-)
+_FLOW_TYPES = frozenset({ObjectType.DATA_FLOW, ObjectType.REPLICATION_FLOW, ObjectType.TRANSFORMATION_FLOW})
 
 # Tables feed views, views feed analytic models; flows only add lineage to tables.
 _SYNC_STAGE = {

@@ -155,8 +155,10 @@ def test_critical_job_queued_later_starts_before_waiting_low_jobs_and_pool_is_ne
     airflow = stack.airflow
     airflow.cli("dags", "trigger", dag_id_for("bulk_low"))
     airflow.wait_for(
-        lambda: _count(airflow, "bulk_low", "running") >= SHARED_POOL_SLOTS
-        and _count(airflow, "bulk_low", "waiting") >= 3,
+        lambda: (
+            _count(airflow, "bulk_low", "running") >= SHARED_POOL_SLOTS
+            and _count(airflow, "bulk_low", "waiting") >= 3
+        ),
         timeout=180,
         what="LOW jobs to fill the shared pool with more waiting",
     )
@@ -294,8 +296,7 @@ def _count(airflow: AirflowEnv, rule: str, what: str) -> int:
     states = {"running": "('running')", "waiting": "('scheduled', 'queued')"}[what]
     rows = airflow.query(
         f"SELECT COUNT(*) AS n FROM task_instance WHERE dag_id = ? AND task_id LIKE 'sync_stage_%' "
-        f"AND map_index >= 0 AND (state IN {states}"
-        + (" OR state IS NULL)" if what == "waiting" else ")"),
+        f"AND map_index >= 0 AND (state IN {states}" + (" OR state IS NULL)" if what == "waiting" else ")"),
         dag_id_for(rule),
     )
     return int(rows[0]["n"])

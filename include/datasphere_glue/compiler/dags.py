@@ -102,16 +102,20 @@ def _add_tasks(dag: DAG, rule: ResolvedRule, *, datasphere_conn_id: str, aws_con
         batches = task(
             task_id=f"batches_stage_{stage}", dag=dag, **{**settings, "pool": DEFAULT_POOL, "pool_slots": 1}
         )(tasks.select_batches)(discovered, stage=stage)  # type: ignore[arg-type]  # resolved at run time
-        jobs = task(
-            task_id=f"sync_stage_{stage}",
-            doc_md=f"Sync jobs of stage {stage} ({what}); one job per batch of assets.",
-            map_index_template="{{ batch_label }}",
-            # Run after the previous stage whatever became of it: a failed table never holds back
-            # unrelated views, and an empty stage (skipped) never holds back the next one.
-            trigger_rule="all_done",
-            dag=dag,
-            **settings,
-        )(tasks.sync_batch).partial(rule_name=rule.name, **connections).expand(batch=batches)
+        jobs = (
+            task(
+                task_id=f"sync_stage_{stage}",
+                doc_md=f"Sync jobs of stage {stage} ({what}); one job per batch of assets.",
+                map_index_template="{{ batch_label }}",
+                # Run after the previous stage whatever became of it: a failed table never holds back
+                # unrelated views, and an empty stage (skipped) never holds back the next one.
+                trigger_rule="all_done",
+                dag=dag,
+                **settings,
+            )(tasks.sync_batch)
+            .partial(rule_name=rule.name, **connections)
+            .expand(batch=batches)
+        )
         previous >> jobs
         previous = jobs
 
