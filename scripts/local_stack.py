@@ -321,9 +321,10 @@ class LocalStack:
         log_path = self.config.log_dir / f"{name}.log"
         python = sys.executable
         if name == "glue":
+            port = str(self.config.ports.glue)
             return Service(
                 name="glue",
-                argv=[python, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.config.ports.glue)],
+                argv=[python, "-m", "emulators.glue", "--host", LOOPBACK, "--port", port],
                 is_ready=lambda: _answers(f"{self.config.glue_url}/moto-api/"),
                 env={**self.env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
                 cwd=PROJECT_ROOT,
