@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
-from tests.fixtures.aws import MotoServer
+from emulators.glue.server import GLUE_PARAMETERS, METHOD_NAMES
+from tests.fixtures.aws import PROJECT_ROOT, MotoServer
 
 CALLS = 50
 
@@ -41,3 +45,15 @@ class TestState:
 
         assert moto_server.glue_client("us-east-1").get_databases()["DatabaseList"] == []
         assert [db["Name"] for db in glue.get_databases()["DatabaseList"]] == ["dev_sales"]
+
+
+class TestRepeatedWork:
+    def test_the_pinned_moto_gets_both_caches(self) -> None:
+        # In a process of its own: the caches change moto's classes for the life of the process.
+        script = "import json, emulators.glue.server as s; print(json.dumps(s.cache_repeated_work()))"
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        )
+
+        assert json.loads(result.stdout) == [METHOD_NAMES, GLUE_PARAMETERS]
+        assert "moto has changed" not in result.stderr
