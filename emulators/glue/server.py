@@ -58,8 +58,8 @@ def serve(host: str, port: int) -> None:
     from a2wsgi import WSGIMiddleware
     from a2wsgi.wsgi_typing import WSGIApp
 
-    # moto types its application loosely; it is a plain WSGI callable.
     cache_repeated_work()
+    # moto types its application loosely; it is a plain WSGI callable.
     app = cast(WSGIApp, CachedDispatcher())
     uvicorn.run(
         WSGIMiddleware(app, workers=APP_THREADS),
@@ -82,21 +82,35 @@ def cache_repeated_work() -> list[str]:
     import moto.core.responses
     from moto.glue.responses import GlueResponse
 
-    list_methods = getattr(moto.core.responses, "method_names_from_class", None)
-    if callable(list_methods) and not hasattr(list_methods, "cache_info"):
-        moto.core.responses.method_names_from_class = functools.cache(list_methods)
-    if isinstance(GlueResponse.__dict__.get("parameters"), property):
-        parameters = functools.cached_property(_parsed_body)
-        parameters.__set_name__(GlueResponse, "parameters")
-        GlueResponse.parameters = parameters  # type: ignore[assignment]
-
     cached = {
-        METHOD_NAMES: hasattr(getattr(moto.core.responses, "method_names_from_class", None), "cache_info"),
-        GLUE_PARAMETERS: isinstance(GlueResponse.__dict__.get("parameters"), functools.cached_property),
+        METHOD_NAMES: _cache_method_names(moto.core.responses),
+        GLUE_PARAMETERS: _cache_parameters(GlueResponse),
     }
     if not all(cached.values()):
         log.warning("moto has changed; left uncached: %s", ", ".join(k for k, v in cached.items() if not v))
     return [what for what, done in cached.items() if done]
+
+
+def _cache_method_names(module: Any) -> bool:
+    list_methods = getattr(module, "method_names_from_class", None)
+    if hasattr(list_methods, "cache_info"):
+        return True  # by an earlier call
+    if not callable(list_methods):
+        return False
+    module.method_names_from_class = functools.cache(list_methods)
+    return True
+
+
+def _cache_parameters(response_class: Any) -> bool:
+    current = response_class.__dict__.get("parameters")
+    if isinstance(current, functools.cached_property):
+        return True  # by an earlier call
+    if not isinstance(current, property):
+        return False
+    parameters = functools.cached_property(_parsed_body)
+    parameters.__set_name__(response_class, "parameters")
+    response_class.parameters = parameters
+    return True
 
 
 def _parsed_body(response: Any) -> dict[str, Any]:
