@@ -39,9 +39,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=1500.0, help="give up after this many seconds")
     args = parser.parse_args()
     sys.path.insert(0, str(PROJECT_ROOT))
-    from tests.fixtures.net import free_port
+    from tests.fixtures.net import free_ports
 
-    ports = {"api": free_port(), "glue": free_port(), "datasphere": free_port()}
+    ports = dict(zip(("api", "glue", "datasphere"), free_ports(3), strict=True))
     expected = expected_demo_tables()
     with tempfile.TemporaryDirectory(prefix="stack-bench-") as home:
         command = [

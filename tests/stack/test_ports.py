@@ -12,7 +12,7 @@ import pytest
 
 from scripts.local_stack import StackPorts
 from scripts.stack.processes import PortBusyError, check_ports_free
-from tests.fixtures.net import free_port
+from tests.fixtures.net import free_ports
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,11 +26,13 @@ def busy_port() -> Iterator[int]:
 
 
 def test_free_ports_pass() -> None:
-    check_ports_free(StackPorts(api=free_port(), glue=free_port(), datasphere=free_port()).claims())
+    api_port, glue_port, datasphere_port = free_ports(3)
+    check_ports_free(StackPorts(api=api_port, glue=glue_port, datasphere=datasphere_port).claims())
 
 
 def test_a_busy_port_names_the_service_the_flag_and_the_variable(busy_port: int) -> None:
-    ports = StackPorts(api=free_port(), glue=busy_port, datasphere=free_port())
+    api_port, datasphere_port = free_ports(2)
+    ports = StackPorts(api=api_port, glue=busy_port, datasphere=datasphere_port)
     with pytest.raises(PortBusyError) as caught:
         check_ports_free(ports.claims())
     assert str(caught.value) == (
@@ -40,12 +42,13 @@ def test_a_busy_port_names_the_service_the_flag_and_the_variable(busy_port: int)
 
 
 def test_one_port_given_to_two_services_is_refused() -> None:
-    port = free_port()
+    api_port, port = free_ports(2)
     with pytest.raises(PortBusyError, match=f"port {port} is given to both .* and the Datasphere emulator"):
-        check_ports_free(StackPorts(api=free_port(), glue=port, datasphere=port).claims())
+        check_ports_free(StackPorts(api=api_port, glue=port, datasphere=port).claims())
 
 
 def test_the_run_command_reports_a_busy_port_without_a_traceback(busy_port: int, tmp_path: Path) -> None:
+    glue_port, datasphere_port = free_ports(2)
     result = subprocess.run(
         [
             sys.executable,
@@ -60,8 +63,8 @@ def test_the_run_command_reports_a_busy_port_without_a_traceback(busy_port: int,
         env={
             "PATH": "/usr/bin:/bin",
             "PYTHONPATH": str(PROJECT_ROOT),
-            "DSG_GLUE_PORT": str(free_port()),
-            "DSG_DATASPHERE_PORT": str(free_port()),
+            "DSG_GLUE_PORT": str(glue_port),
+            "DSG_DATASPHERE_PORT": str(datasphere_port),
         },
         capture_output=True,
         text=True,

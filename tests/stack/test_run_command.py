@@ -11,14 +11,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.fixtures.net import free_port
+from tests.fixtures.net import free_ports
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_every_process_the_run_command_started(tmp_path: Path, stop_signal: int) -> None:
-    glue_port, datasphere_port = free_port(), free_port()
+    glue_port, datasphere_port = free_ports(2)
     command = [
         sys.executable,
         "-m",
@@ -65,8 +65,9 @@ def test_a_malformed_settings_file_stops_the_run_command_before_anything_starts(
     settings = tmp_path / "airflow_settings.yaml"
     settings.write_text("airflow:\n  pools:\n    - pool_name: datasphere_sync\n      pool_slot: lots\n")
     command = [sys.executable, "-m", "scripts.local_stack", "--settings", str(settings)]
-    command += ["--airflow-home", str(tmp_path / "home"), "--api-port", str(free_port())]
-    command += ["--glue-port", str(free_port()), "--datasphere-port", str(free_port())]
+    api_port, glue_port, datasphere_port = free_ports(3)
+    command += ["--airflow-home", str(tmp_path / "home"), "--api-port", str(api_port)]
+    command += ["--glue-port", str(glue_port), "--datasphere-port", str(datasphere_port)]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
