@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from include.datasphere_glue.stats import emit_sync_report
-from tests.fixtures.net import free_port
 
 SUMMARY = {"created": 3, "updated": 2, "unchanged": 40, "deleted": 0, "failed": 1, "duration_seconds": 12.5}
 
@@ -17,7 +16,7 @@ SUMMARY = {"created": 3, "updated": 2, "unchanged": 40, "deleted": 0, "failed": 
 @pytest.fixture
 def statsd_listener() -> Iterator[socket.socket]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    listener.bind(("127.0.0.1", free_port()))
+    listener.bind(("127.0.0.1", 0))  # the kernel picks a UDP port that is free now, and keeps it
     listener.settimeout(2.0)
     yield listener
     listener.close()
